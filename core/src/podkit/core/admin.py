@@ -1,0 +1,153 @@
+"""The admin HTTP server every component runs: ``/healthz``, ``/readyz``, ``/metrics`` and ``/``.
+
+Built on aiohttp. ``/readyz`` and ``/healthz`` answer 200 ``ok`` or 503 with one reason per line
+(JSON when the client asks for it, or with ``?verbose``-free ``Accept: application/json``).
+``/metrics`` renders the component's prometheus-client registry, as OpenMetrics when the scraper
+asks for it, gzip-compressed when it accepts that. ``/`` tells the name, version and endpoints.
+Components add routes of their own (a reload endpoint, say) with :meth:`AdminServer.add_route`
+before :meth:`AdminServer.start`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from podkit.core.health import Health, Verdict
+from podkit.core.logs import get_logger
+from podkit.core.values import HostPort
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = get_logger("podkit.admin")
+
+
+class AdminServer:
+    """An aiohttp server for probes and metrics; ``listen=None`` turns it off."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        registry: CollectorRegistry,
+        health: Health,
+        listen: HostPort | None,
+        metrics_path: str = "/metrics",
+        metrics_enabled: bool = True,
+        info: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.registry = registry
+        self.health = health
+        self.listen = listen
+        self.metrics_path = metrics_path
+        self.metrics_enabled = metrics_enabled
+        self._info = info
+        self.app = web.Application()
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[socket.socket] = []
+        self._routes: list[tuple[str, str]] = []
+        self.add_route("GET", "/healthz", self._healthz)
+        self.add_route("GET", "/readyz", self._readyz)
+        if metrics_enabled:
+            self.add_route("GET", metrics_path, self._metrics)
+        self.add_route("GET", "/", self._index)
+
+    def add_route(self, method: str, path: str, handler: Handler) -> None:
+        """Serve ``handler`` at ``method path`` (call before :meth:`start`)."""
+        self.app.router.add_route(method, path, handler)
+        self._routes.append((method, path))
+
+    @property
+    def port(self) -> int | None:
+        """The bound port (useful with port 0), or None when not serving."""
+        return self._sockets[0].getsockname()[1] if self._sockets else None
+
+    @property
+    def url(self) -> str | None:
+        if not self._sockets or self.listen is None:
+            return None
+        host = self.listen.host or "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        if self.listen is None:
+            return
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(
+            runner,
+            self.listen.bind_host,
+            self.listen.port,
+            reuse_address=True,
+            shutdown_timeout=1.0,
+        )
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise OSError(
+                exc.errno, f"cannot listen on {self.listen} for the admin server: {exc.strerror}"
+            ) from None
+        self._runner = runner
+        server = site._server
+        self._sockets = list(getattr(server, "sockets", None) or [])
+        log.debug("admin server listening", url=self.url)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            self._sockets = []
+
+    # --- handlers ------------------------------------------------------------------------------
+
+    async def _healthz(self, request: web.Request) -> web.StreamResponse:
+        return _verdict_response(request, await self.health.liveness())
+
+    async def _readyz(self, request: web.Request) -> web.StreamResponse:
+        return _verdict_response(request, await self.health.readiness())
+
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        body = encoder(self.registry)
+        response = web.Response(body=body, headers={"Content-Type": content_type})
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            response.enable_compression()
+        return response
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        info: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "python": platform.python_version(),
+            "event_loop": f"{type(loop).__module__}.{type(loop).__name__}",
+            "endpoints": sorted({path for _, path in self._routes}),
+        }
+        if self._info is not None:
+            info.update(self._info())
+        return web.json_response(info)
+
+
+def _verdict_response(request: web.Request, verdict: Verdict) -> web.Response:
+    status = 200 if verdict.ok else 503
+    if "application/json" in request.headers.get("Accept", ""):
+        return web.json_response(
+            {"status": "ok" if verdict.ok else "unavailable", "reasons": verdict.reasons},
+            status=status,
+        )
+    if verdict.ok:
+        return web.Response(text="ok\n", status=status)
+    lines = "".join(f"{name}: {reason}\n" for name, reason in sorted(verdict.reasons.items()))
+    return web.Response(text=lines, status=status)

@@ -1,0 +1,132 @@
+"""The command line: builds an argparse parser from setting declarations and reads ``argv``.
+
+Owns flag syntax (``--flag value``, ``--flag=value``, ``--bool``, ``--bool=false``, ``--no-bool``,
+repeatable flags, dotted names, positionals), ``--help`` text that lists every setting with its env
+var and default, ``--version``, and turning argparse's complaints into one-line
+:class:`~podkit.core.settings.SettingsError` messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from podkit.core.settings import SettingsError
+
+if TYPE_CHECKING:
+    from podkit.core.settings import Setting
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise SettingsError(f"{message} (see --help)")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        width = min(shutil.get_terminal_size((100, 24)).columns, 120)
+        super().__init__(prog, max_help_position=34, width=width)
+
+
+def help_line(decl: Setting[Any]) -> str:
+    """The help of one setting: its text, then its env var and its default."""
+    extras = []
+    if decl.env_names:
+        extras.append("env " + ", ".join(decl.env_names))
+    if decl.default_text is not None:
+        extras.append(f"default {decl.default_text}")
+    elif decl.required:
+        extras.append("required")
+    else:
+        extras.append(f"default {decl.shown(decl.make_default())}")
+    if decl.repeatable:
+        extras.append("repeatable")
+    return f"{decl.help} [{'; '.join(extras)}]".replace("%", "%%")
+
+
+def _metavar(decl: Setting[Any]) -> str:
+    if decl.metavar:
+        return decl.metavar
+    if decl.parser is not None and decl.parser.metavar:
+        return decl.parser.metavar
+    return decl.name.upper()
+
+
+def build_parser(
+    decls: Iterable[Setting[Any]],
+    *,
+    prog: str | None,
+    version: str,
+    description: str | None,
+    epilog: str | None = None,
+) -> argparse.ArgumentParser:
+    """An argparse parser whose every argument defaults to SUPPRESS (so only given flags appear)."""
+    parser = _Parser(
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=_Formatter,
+        allow_abbrev=False,
+        add_help=False,
+        argument_default=argparse.SUPPRESS,
+    )
+    groups: dict[str | None, argparse._ArgumentGroup] = {None: parser.add_argument_group("options")}
+    meta = groups[None]
+    for decl in decls:
+        group = groups.get(decl.group)
+        if group is None:
+            group = groups[decl.group] = parser.add_argument_group(decl.group)
+        text = argparse.SUPPRESS if decl.hidden else help_line(decl)
+        if decl.positional:
+            group.add_argument(
+                decl.name,
+                nargs="?" if not decl.required else None,
+                help=text,
+                metavar=_metavar(decl),
+            )
+            continue
+        if decl.is_bool and not decl.repeatable:
+            group.add_argument(
+                *decl.flags, dest=decl.name, nargs="?", const="true", metavar="BOOL", help=text
+            )
+            if decl.negatable:
+                for flag in decl.flags:
+                    if flag.startswith("--"):
+                        group.add_argument(
+                            "--no-" + flag[2:],
+                            dest=decl.name,
+                            action="store_const",
+                            const="false",
+                            help=argparse.SUPPRESS,
+                        )
+            continue
+        group.add_argument(
+            *decl.flags,
+            dest=decl.name,
+            action="append" if decl.repeatable else "store",
+            metavar=_metavar(decl),
+            help=text,
+        )
+    meta.add_argument("-h", "--help", action="help", help="show this help and exit")
+    if version:
+        meta.add_argument(
+            "--version", action="version", version=version, help="print the version and exit"
+        )
+    return parser
+
+
+def parse_flags(
+    decls: Iterable[Setting[Any]],
+    argv: Sequence[str] | None,
+    *,
+    prog: str | None,
+    version: str,
+    description: str | None,
+    epilog: str | None = None,
+) -> dict[str, Any]:
+    """Parse ``argv`` and return the raw text of every setting given on it, by setting name."""
+    parser = build_parser(decls, prog=prog, version=version, description=description, epilog=epilog)
+    namespace = parser.parse_args(argv)
+    return dict(vars(namespace))

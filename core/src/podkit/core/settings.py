@@ -1,0 +1,419 @@
+"""Typed settings declared once and filled from flags > env > YAML file > defaults.
+
+A component subclasses :class:`Settings` and declares each setting as an annotated attribute with
+:func:`setting` (default, help, flag, env var, parser). The class is then constructible in code with
+keyword arguments (``StatsdSettings(listen_udp=None)``) and loadable from a command line with
+:meth:`Settings.load`, which resolves every setting from, in order of precedence, its command-line
+flag, its environment variable (primary name, then aliases), the optional YAML file, and the default.
+A bad value raises :class:`SettingsError` with one line naming the flag, the env var, the value and
+what was expected; :func:`podkit.core.cli.main` turns that into exit code 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar, dataclass_transform
+
+import yaml
+
+from podkit.core import values as v
+
+T = TypeVar("T")
+S = TypeVar("S", bound="Settings")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+MISSING: Any = _Missing()
+
+
+class SettingsError(Exception):
+    """A setting could not be resolved; the message is one line meant for the user."""
+
+
+@dataclass
+class Setting(Generic[T]):
+    """The declaration of one setting; built by :func:`setting`, completed by the owning class."""
+
+    default: Any
+    help: str
+    parser: v.Parser[Any] | None = None
+    flag: str | None = None
+    aliases: tuple[str, ...] = ()
+    env: str | None = None
+    no_env: bool = False
+    env_aliases: tuple[str, ...] = ()
+    repeatable: bool = False
+    separator: str = ","
+    secret: bool = False
+    negatable: bool = False
+    positional: bool = False
+    metavar: str | None = None
+    group: str | None = None
+    hidden: bool = False
+    default_text: str | None = None
+    default_factory: Callable[[], Any] | None = None
+    # filled in by Settings.__init_subclass__
+    name: str = ""
+    env_names: tuple[str, ...] = ()
+    is_bool: bool = False
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def required(self) -> bool:
+        return self.default is MISSING and self.default_factory is None
+
+    def make_default(self) -> Any:
+        if self.default_factory is not None:
+            return self.default_factory()
+        if isinstance(self.default, list):
+            return list(self.default)
+        return self.default
+
+    def describe(self) -> str:
+        """How a user names this setting: its flag and its env var."""
+        who = self.flags[0] if self.flags else self.name.upper()
+        if self.env_names:
+            who += f" (env {self.env_names[0]})"
+        return who
+
+    def shown(self, value: Any) -> str:
+        """``value`` as text for help and errors; secrets are never shown."""
+        if self.secret and value not in (None, "", MISSING):
+            return "<redacted>"
+        return show_value(value, self.parser)
+
+    def convert(self, raw: Any, origin: str) -> Any:
+        """Parse ``raw`` (text or a YAML value) into this setting's type, or raise SettingsError."""
+        assert self.parser is not None
+        try:
+            if self.repeatable:
+                items = raw if isinstance(raw, list | tuple) else _split(raw, self.separator)
+                return [self.parser(item) for item in items]
+            return self.parser(raw)
+        except (ValueError, TypeError) as exc:
+            value = "<redacted>" if self.secret else repr(raw)
+            detail = "" if self.secret else f" ({exc})"
+            raise SettingsError(
+                f"invalid value {value} for {self.describe()} from {origin}: "
+                f"expected {self.parser.expected}{detail}"
+            ) from None
+
+
+def _split(raw: Any, separator: str) -> list[Any]:
+    text = v.parse_str(raw)
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def show_value(value: Any, parser: v.Parser[Any] | None = None) -> str:
+    """Render a setting value for people (Go-style durations, comma lists, ``unset``)."""
+    if value is None or value is MISSING:
+        return "unset" if value is None else "required"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "none"
+        return ",".join(show_value(item, parser) for item in value)
+    if value == "":
+        return '""'
+    return parser.text(value) if parser is not None else str(value)
+
+
+def setting(
+    *,
+    default: Any = MISSING,
+    help: str,
+    parse: v.Parser[Any] | None = None,
+    flag: str | None = None,
+    aliases: Sequence[str] = (),
+    env: str | None = None,
+    no_env: bool = False,
+    env_aliases: Sequence[str] = (),
+    repeatable: bool = False,
+    separator: str = ",",
+    secret: bool = False,
+    negatable: bool = False,
+    positional: bool = False,
+    metavar: str | None = None,
+    group: str | None = None,
+    hidden: bool = False,
+    default_text: str | None = None,
+    default_factory: Callable[[], Any] | None = None,
+) -> Any:
+    """Declare a setting on a :class:`Settings` subclass.
+
+    ``flag`` defaults to ``--name-with-dashes`` and may contain dots (``--statsd.listen-udp``);
+    ``aliases`` are more flags (``-v``). ``env`` defaults to the class's ``env_prefix`` plus the
+    upper-cased name; every prefix in ``env_alias_prefixes`` gives an older spelling, and
+    ``env_aliases`` lists more. ``parse`` defaults to one inferred from the annotation. A
+    ``repeatable`` setting is a list: each flag adds an item, the env var is split on
+    ``separator``. ``negatable`` adds ``--no-FLAG`` to a boolean. ``secret`` values are never
+    printed and are registered for log redaction.
+    """
+    return Setting(
+        default=default,
+        help=help,
+        parser=parse,
+        flag=flag,
+        aliases=tuple(aliases),
+        env=env,
+        no_env=no_env,
+        env_aliases=tuple(env_aliases),
+        repeatable=repeatable,
+        separator=separator,
+        secret=secret,
+        negatable=negatable,
+        positional=positional,
+        metavar=metavar,
+        group=group,
+        hidden=hidden,
+        default_text=default_text,
+        default_factory=default_factory,
+    )
+
+
+_INFERRED: dict[Any, v.Parser[Any]] = {
+    str: v.STR,
+    int: v.INT,
+    float: v.FLOAT,
+    bool: v.BOOL,
+    v.HostPort: v.HOST_PORT,
+    Path: v.Parser(lambda raw: Path(v.parse_str(raw)), "a path"),
+}
+
+
+def _infer_parser(annotation: Any, repeatable: bool) -> tuple[v.Parser[Any], bool]:
+    """Return (parser, is_bool) for a type annotation such as ``int``, ``str | None``, ``list[str]``."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in args if arg is not type(None)]
+        if len(inner) == 1:
+            parser, is_bool = _infer_parser(inner[0], repeatable)
+            return v.optional(parser), is_bool
+    if origin is list and args:
+        item, _ = _infer_parser(args[0], False)
+        return (item, False) if repeatable else (v.list_of(item), False)
+    if annotation in _INFERRED:
+        return _INFERRED[annotation], annotation is bool
+    raise TypeError(f"cannot infer a parser for {annotation!r}: pass parse=")
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(setting,))
+class Settings:
+    """Base class of every component's settings; see the module docstring."""
+
+    env_prefix: ClassVar[str] = ""
+    env_alias_prefixes: ClassVar[tuple[str, ...]] = ()
+    config_setting: ClassVar[str | None] = None
+    setting_overrides: ClassVar[dict[str, dict[str, Any]]] = {}
+    """Per-class changes to inherited declarations, e.g. ``{"admin_listen": {"default": ...}}``."""
+    __settings__: ClassVar[dict[str, Setting[Any]]] = {}
+    __declared__: ClassVar[dict[str, Setting[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        hints = typing.get_type_hints(cls)
+        raw: dict[str, Setting[Any]] = {}
+        for klass in reversed(cls.__mro__[1:]):
+            raw.update(vars(klass).get("__declared__", {}))
+        own = {name: value for name, value in vars(cls).items() if isinstance(value, Setting)}
+        raw.update(own)
+        for name, changes in vars(cls).get("setting_overrides", {}).items():
+            if name not in raw:
+                raise TypeError(f"{cls.__name__}.setting_overrides names unknown setting {name!r}")
+            raw[name] = dataclasses.replace(raw[name], **changes)
+        cls.__declared__ = raw
+        for name in own:
+            delattr(cls, name)
+        completed: dict[str, Setting[Any]] = {}
+        for name, decl in raw.items():
+            completed[name] = _complete(cls, name, copy.copy(decl), hints.get(name, str))
+        cls.__settings__ = completed
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(self.__settings__)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no setting {', '.join(sorted(unknown))}")
+        for name, decl in self.__settings__.items():
+            if name in values:
+                object.__setattr__(self, name, values[name])
+            elif decl.required:
+                raise SettingsError(f"{decl.describe()} is required")
+            else:
+                object.__setattr__(self, name, decl.make_default())
+        self.check()
+
+    def check(self) -> None:
+        """Cross-setting validation; override and raise :class:`SettingsError`."""
+
+    @classmethod
+    def declarations(cls) -> Mapping[str, Setting[Any]]:
+        return cls.__settings__
+
+    def replace(self: S, **changes: Any) -> S:
+        """A copy with some settings changed."""
+        current = {name: getattr(self, name) for name in self.__settings__}
+        current.update(changes)
+        return type(self)(**current)
+
+    def secrets(self) -> list[str]:
+        """The values of every ``secret`` setting that is set, for log redaction."""
+        out: list[str] = []
+        for name, decl in self.__settings__.items():
+            value = getattr(self, name)
+            if decl.secret and value:
+                out.extend(str(item) for item in (value if isinstance(value, list) else [value]))
+        return out
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{name}={decl.shown(getattr(self, name))!s}"
+            for name, decl in self.__settings__.items()
+        ]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__settings__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def load(
+        cls: type[S],
+        argv: Sequence[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        prog: str | None = None,
+        version: str = "",
+        description: str | None = None,
+        epilog: str | None = None,
+    ) -> S:
+        """Resolve every setting from ``argv`` > ``environ`` > the YAML file > defaults.
+
+        ``--help`` and ``--version`` print and raise ``SystemExit(0)``; an unknown flag raises
+        :class:`SettingsError`.
+        """
+        from podkit.core.flags import parse_flags
+
+        environ = os.environ if environ is None else environ
+        given = parse_flags(
+            cls.__settings__.values(),
+            list(argv) if argv is not None else None,
+            prog=prog,
+            version=version,
+            description=description,
+            epilog=epilog,
+        )
+        resolved: dict[str, Any] = {}
+        notices: list[str] = []
+        file_values = cls._file_values(given, environ)
+        for name, decl in cls.__settings__.items():
+            if name in given:
+                resolved[name] = decl.convert(
+                    given[name], f"flag {decl.flags[0] if decl.flags else name}"
+                )
+                continue
+            env_hit = next((key for key in decl.env_names if key in environ), None)
+            if env_hit is not None:
+                resolved[name] = decl.convert(environ[env_hit], f"env {env_hit}")
+                if env_hit != decl.env_names[0]:
+                    notices.append(f"env {env_hit} is deprecated, use {decl.env_names[0]}")
+                continue
+            if name in file_values:
+                path, raw = file_values[name]
+                resolved[name] = decl.convert(raw, f"file {path}")
+        instance = cls(**resolved)
+        object.__setattr__(instance, "_notices", notices)
+        return instance
+
+    @property
+    def notices(self) -> list[str]:
+        """Warnings found while loading (deprecated env var names), for the service to log."""
+        return list(getattr(self, "_notices", []))
+
+    @classmethod
+    def _file_values(
+        cls, given: Mapping[str, Any], environ: Mapping[str, str]
+    ) -> dict[str, tuple[str, Any]]:
+        """Read the YAML file named by ``config_setting`` (flag first, then env), if any."""
+        if cls.config_setting is None:
+            return {}
+        decl = cls.__settings__[cls.config_setting]
+        raw = given.get(decl.name)
+        if raw is None:
+            raw = next((environ[key] for key in decl.env_names if key in environ), None)
+        if not raw:
+            return {}
+        path = Path(str(raw))
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(
+                f"cannot read settings file {path} given by {decl.describe()}: {exc.strerror}"
+            ) from None
+        except yaml.YAMLError as exc:
+            raise SettingsError(
+                f"settings file {path} is not valid YAML: {_one_line(exc)}"
+            ) from None
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise SettingsError(
+                f"settings file {path} must hold a mapping of setting names to values"
+            )
+        by_key: dict[str, str] = {}
+        for name, item in cls.__settings__.items():
+            by_key[name] = name
+            by_key[name.replace("_", "-")] = name
+            for flag in item.flags:
+                if flag.startswith("--"):
+                    by_key[flag[2:]] = name
+        out: dict[str, tuple[str, Any]] = {}
+        for key, value in data.items():
+            target = by_key.get(str(key))
+            if target is None or target == cls.config_setting:
+                raise SettingsError(f"settings file {path}: unknown setting {key!r}")
+            out[target] = (str(path), value)
+        return out
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _complete(cls: type[Settings], name: str, decl: Setting[Any], annotation: Any) -> Setting[Any]:
+    """Fill in the parts of a declaration that depend on its name, its class and its annotation."""
+    decl.name = name
+    if decl.parser is None:
+        decl.parser, decl.is_bool = _infer_parser(annotation, decl.repeatable)
+    else:
+        decl.is_bool = decl.parser.convert is v.parse_bool
+    if decl.positional:
+        decl.flags = ()
+    else:
+        primary = decl.flag or "--" + name.replace("_", "-")
+        decl.flags = (primary, *decl.aliases)
+    if decl.no_env:
+        decl.env_names = ()
+    else:
+        suffix = name.upper()
+        primary_env = decl.env or cls.env_prefix + suffix
+        derived = (
+            tuple(prefix + suffix for prefix in cls.env_alias_prefixes) if not decl.env else ()
+        )
+        decl.env_names = tuple(dict.fromkeys((primary_env, *derived, *decl.env_aliases)))
+    return decl

@@ -1,0 +1,1 @@
+"""Helpers every test package shares: free loopback ports and child processes that always stop."""
