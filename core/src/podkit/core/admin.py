@@ -1,7 +1,7 @@
 """The admin HTTP server every component runs: ``/healthz``, ``/readyz``, ``/metrics`` and ``/``.
 
 Built on aiohttp. ``/readyz`` and ``/healthz`` answer 200 ``ok`` or 503 with one reason per line
-(JSON when the client asks for it, or with ``?verbose``-free ``Accept: application/json``).
+(JSON, with the reasons by check name, when the client sends ``Accept: application/json``).
 ``/metrics`` renders the component's prometheus-client registry, as OpenMetrics when the scraper
 asks for it, gzip-compressed when it accepts that. ``/`` tells the name, version and endpoints.
 Components add routes of their own (a reload endpoint, say) with :meth:`AdminServer.add_route`
@@ -83,15 +83,11 @@ class AdminServer:
     async def start(self) -> None:
         if self.listen is None:
             return
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(
-            runner,
-            self.listen.bind_host,
-            self.listen.port,
-            reuse_address=True,
-            shutdown_timeout=1.0,
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
+        await runner.setup()
+        site = web.TCPSite(runner, self.listen.bind_host, self.listen.port, reuse_address=True)
         try:
             await site.start()
         except OSError as exc:

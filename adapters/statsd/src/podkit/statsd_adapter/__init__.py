@@ -1,0 +1,1 @@
+"""podkit-statsd-adapter: StatsD in, Prometheus out, compatible with statsd_exporter."""
