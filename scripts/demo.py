@@ -46,7 +46,7 @@ def parts() -> list[Part]:
                 "about": admin + "/",
             },
             try_it=[
-                "echo 'sleep 2' | nc -q 3 127.0.0.1 9798   # a job; Ctrl-C here drains it",
+                "bash -c 'exec 3<>/dev/tcp/127.0.0.1/9798; echo \"sleep 5\" >&3; cat <&3'  # Ctrl-C the demo: the job drains",
                 "curl -s 127.0.0.1:9797/metrics | grep example_",
             ],
         )
