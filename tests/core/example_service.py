@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 from prometheus_client import Counter, Gauge
 
@@ -28,6 +29,7 @@ class ExampleSettings(ServiceSettings):
     ready_after: float = setting(
         default=0.0, parse=v.DURATION, help="stay unready this long after start"
     )
+    ready_file: str = setting(default="", help="stay unready until this file exists")
     crash_after: float | None = setting(
         default=None, parse=v.optional(v.DURATION), help="crash a background task after this long"
     )
@@ -62,6 +64,11 @@ class ExampleService(Service[ExampleSettings]):
         if self.settings.ready_after > 0:
             self.health.not_ready("warm-up", "warming up")
             self.spawn(self._warm_up(), "warm-up")
+        if self.settings.ready_file:
+            path = Path(self.settings.ready_file)
+            self.health.add_readiness_check(
+                "ready-file", lambda: path.exists() or f"{path.name} does not exist"
+            )
         if self.settings.crash_after is not None:
             self.spawn(self._crash(self.settings.crash_after), "crash")
 

@@ -32,17 +32,15 @@ async def get(url: str, **headers: str) -> tuple[int, str, aiohttp.typedefs.Loos
         return response.status, await response.text(), response.headers
 
 
-async def test_embedded_service_serves_probes_and_stops_cleanly() -> None:
-    async with ExampleService(settings(ready_after=0.2)) as service:
+async def test_embedded_service_serves_probes_and_stops_cleanly(tmp_path: Path) -> None:
+    flag = tmp_path / "warm"
+    async with ExampleService(settings(ready_file=str(flag))) as service:
         base = service.admin.url
         assert base is not None
         status, body, _ = await get(base + "/readyz")
-        assert (status, body) == (503, "warm-up: warming up\n")
-        for _ in range(100):
-            if (await get(base + "/readyz"))[0] == 200:
-                break
-            await asyncio.sleep(0.05)
-        assert (await get(base + "/readyz"))[0] == 200
+        assert (status, body) == (503, "ready-file: warm does not exist\n")
+        flag.touch()
+        assert (await get(base + "/readyz"))[:2] == (200, "ok\n")
         assert (await get(base + "/healthz"))[:2] == (200, "ok\n")
     # stopped: the admin port is closed
     with pytest.raises(aiohttp.ClientConnectionError):
@@ -189,3 +187,23 @@ async def test_a_service_with_only_defaults() -> None:
     async with service:
         status, body, _ = await get(service.admin.url + "/metrics")
         assert status == 200 and "podkit_build_info" in body
+
+
+async def test_a_component_can_claim_a_builtin_path() -> None:
+    class FirstSync(Service[ServiceSettings]):
+        settings_class = ServiceSettings
+        synced = False
+
+        def __init__(self, settings: ServiceSettings) -> None:
+            super().__init__(settings)
+            self.admin.add_route("GET", "/", self.index)
+
+        async def index(self, request: web.Request) -> web.Response:
+            return web.Response(status=200 if self.synced else 503)
+
+    service = FirstSync(ServiceSettings(admin_listen=HostPort("127.0.0.1", 0)))
+    async with service:
+        assert (await get(service.admin.url + "/"))[0] == 503
+        service.synced = True
+        assert (await get(service.admin.url + "/"))[0] == 200
+        assert (await get(service.admin.url + "/readyz"))[0] == 200

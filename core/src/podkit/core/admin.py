@@ -55,16 +55,28 @@ class AdminServer:
         self._runner: web.AppRunner | None = None
         self._sockets: list[socket.socket] = []
         self._routes: list[tuple[str, str]] = []
-        self.add_route("GET", "/healthz", self._healthz)
-        self.add_route("GET", "/readyz", self._readyz)
-        if metrics_enabled:
-            self.add_route("GET", metrics_path, self._metrics)
-        self.add_route("GET", "/", self._index)
 
     def add_route(self, method: str, path: str, handler: Handler) -> None:
-        """Serve ``handler`` at ``method path`` (call before :meth:`start`)."""
+        """Serve ``handler`` at ``method path`` (call before :meth:`start`).
+
+        A component may claim a built-in path (git-sync's ``/`` answers 503 until the first sync);
+        the built-in handler is then left out.
+        """
         self.app.router.add_route(method, path, handler)
         self._routes.append((method, path))
+
+    def _add_builtin_routes(self) -> None:
+        builtin: list[tuple[str, Handler]] = [
+            ("/healthz", self._healthz),
+            ("/readyz", self._readyz),
+            ("/", self._index),
+        ]
+        if self.metrics_enabled:
+            builtin.append((self.metrics_path, self._metrics))
+        claimed = {path for method, path in self._routes if method in ("GET", "*")}
+        for path, handler in builtin:
+            if path not in claimed:
+                self.add_route("GET", path, handler)
 
     @property
     def port(self) -> int | None:
@@ -83,6 +95,7 @@ class AdminServer:
     async def start(self) -> None:
         if self.listen is None:
             return
+        self._add_builtin_routes()
         runner = web.AppRunner(
             self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
         )

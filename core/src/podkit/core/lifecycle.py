@@ -34,7 +34,7 @@ def _loop_factory() -> tuple[Callable[[], asyncio.AbstractEventLoop] | None, str
 def run(service: Service[Any]) -> int:
     """Run ``service`` until a signal or its own end; returns the process exit code."""
     settings = service.settings
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(service.log_level(), settings.log_format)
     for notice in settings.notices:
         log.warning(notice)
     factory, loop_name = _loop_factory()

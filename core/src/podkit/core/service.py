@@ -128,6 +128,10 @@ class Service(Generic[SettingsT]):
 
     # --- hooks for components --------------------------------------------------------------------
 
+    def log_level(self) -> str | int:
+        """The log level :func:`run` configures (git-sync maps its ``-v`` count here)."""
+        return self.settings.log_level
+
     def metrics_enabled(self) -> bool:
         """Whether ``/metrics`` is served (git-sync's ``--http-metrics`` turns it off)."""
         return True
