@@ -34,6 +34,8 @@ class ExampleSettings(ServiceSettings):
         default=None, parse=v.optional(v.DURATION), help="crash a background task after this long"
     )
     fail_start: bool = setting(default=False, help="fail while starting")
+    fail_build: bool = setting(default=False, help="fail while the service is built")
+    check_only: bool = setting(default=False, help="print the settings' verdict and exit")
     token: str = setting(default="", secret=True, help="an API token (logged, to test redaction)")
     tags: list[str] = setting(default_factory=list, repeatable=True, help="a tag")
     max_jobs: int = setting(default=100, flag="--work.max-jobs", help="jobs at once")
@@ -46,8 +48,17 @@ class ExampleService(Service[ExampleSettings]):
     metrics_prefix = "example"
     settings_class = ExampleSettings
 
+    @classmethod
+    def preflight(cls, settings: ExampleSettings) -> int | None:
+        if settings.check_only:
+            print(f"settings ok: {settings.max_jobs} jobs")
+            return 0
+        return None
+
     def __init__(self, settings: ExampleSettings | None = None) -> None:
         super().__init__(settings)
+        if self.settings.fail_build:
+            raise ValueError("cannot build:\n  bad thing")
         self.jobs = Counter("example_jobs", "Jobs finished.", registry=self.registry)
         self.reloads = Counter("example_reloads", "Reloads handled.", registry=self.registry)
         self.busy = Gauge("example_jobs_in_flight", "Jobs running now.", registry=self.registry)

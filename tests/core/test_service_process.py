@@ -254,3 +254,21 @@ def test_version_and_help() -> None:
         "--tags TAGS a tag [env EXAMPLE_TAGS, OLD_EXAMPLE_TAGS; default none; repeatable]" in text
     )
     assert "env EXAMPLE_ADMIN_LISTEN, OLD_EXAMPLE_ADMIN_LISTEN; default 127.0.0.1:9797" in text
+
+
+def test_preflight_can_end_the_run_before_the_service_is_built() -> None:
+    child = Child.python(SCRIPT, "--check-only", "--work.max-jobs=7")
+    try:
+        assert child.wait() == 0
+        assert child.stdout == "settings ok: 7 jobs\n"
+    finally:
+        child.stop()
+
+
+def test_a_service_that_cannot_be_built_exits_one_with_one_line() -> None:
+    child = Child.python(SCRIPT, "--fail-build")
+    try:
+        assert child.wait() == 1
+        assert child.stderr == "podkit-example: cannot build: bad thing\n"
+    finally:
+        child.stop()

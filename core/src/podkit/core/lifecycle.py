@@ -135,6 +135,9 @@ def main(
 ) -> int:
     """Load settings from the command line and environment, then :func:`run`; returns the code.
 
+    :meth:`Service.preflight` may end the run before the service is built (a ``--check-config``).
+    An error while building the service is printed as one line and exits 1.
+
     Use as ``sys.exit(main(MyService))``.
     """
     try:
@@ -145,8 +148,14 @@ def main(
             version=f"{service_class.name} {service_class.version}",
             description=service_class.description,
         )
+        early = service_class.preflight(settings)
+        if early is not None:
+            return early
         service = service_class(settings)
     except SettingsError as exc:
         print(f"{service_class.name}: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a component that cannot even be built: one line, exit 1
+        print(f"{service_class.name}: {_one_line(exc)}", file=sys.stderr)
+        return 1
     return run(service)

@@ -128,6 +128,14 @@ class Service(Generic[SettingsT]):
 
     # --- hooks for components --------------------------------------------------------------------
 
+    @classmethod
+    def preflight(cls, settings: SettingsT) -> int | None:
+        """Run before the service is built by :func:`podkit.core.main`; an int ends the process.
+
+        For one-shot modes such as ``--check-config`` that print a verdict and exit.
+        """
+        return None
+
     def log_level(self) -> str | int:
         """The log level :func:`run` configures (git-sync maps its ``-v`` count here)."""
         return self.settings.log_level
