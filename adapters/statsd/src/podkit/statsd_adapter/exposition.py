@@ -1,0 +1,125 @@
+"""The Prometheus text format (0.0.4) of the registry's series, written directly for speed.
+
+Counters keep exactly the name the mapping gave them (statsd_exporter does not append
+``_total``), histograms are cumulative with ``le`` labels, summaries carry ``quantile`` labels,
+sets are gauges of distinct members. Floats are printed the way Go prints them (``1``, ``0.5``,
+``1e+06``, ``+Inf``, ``NaN``), so output compares equal to statsd_exporter's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from podkit.statsd_adapter.registry import (
+    Family,
+    HistogramSeries,
+    Kind,
+    SetSeries,
+    SummarySeries,
+)
+
+__all__ = ["format_float", "render"]
+
+_TYPE_NAMES = {
+    Kind.COUNTER: "counter",
+    Kind.GAUGE: "gauge",
+    Kind.SET: "gauge",
+    Kind.HISTOGRAM: "histogram",
+    Kind.SUMMARY: "summary",
+}
+
+
+def format_float(value: float) -> str:
+    """``value`` as Go's ``strconv.FormatFloat(v, 'g', -1, 64)`` writes it in the exposition."""
+    if value.is_integer() and -1e6 < value < 1e6:
+        return str(int(value))
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "+Inf" if value > 0 else "-Inf"
+    sign = "-" if value < 0 else ""
+    digits, point = _shortest_digits(abs(value))
+    exp = point - 1
+    if exp < -4 or exp >= 6:  # Go's rule for the shortest 'g' form
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def _shortest_digits(value: float) -> tuple[str, int]:
+    """The shortest round-trip decimal digits of ``value`` and where the decimal point goes."""
+    text = repr(value)
+    exp10 = 0
+    if "e" in text:
+        text, exponent = text.split("e")
+        exp10 = int(exponent)
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0")
+    digits = (whole + fraction).lstrip("0")
+    point = len(whole) + exp10 - (len(whole + fraction) - len((whole + fraction).lstrip("0")))
+    return digits.rstrip("0") or "0", point
+
+
+_INF_LE = 'le="+Inf"'
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _escape_value(text: str) -> str:
+    if "\\" in text or '"' in text or "\n" in text:
+        return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return text
+
+
+def _labels(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
+    parts = [f'{n}="{_escape_value(v)}"' for n, v in zip(names, values, strict=True)]
+    if extra:
+        parts.append(extra)
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def render(families: Iterable[Family], now: float) -> str:
+    """The exposition of ``families``, sorted by name; ``now`` ages summaries and sets."""
+    out: list[str] = []
+    append = out.append
+    for family in sorted(families, key=lambda f: f.name):
+        if not family.series:
+            continue
+        name = family.name
+        append(
+            f"# HELP {name} {_escape_help(family.help)}\n# TYPE {name} {_TYPE_NAMES[family.kind]}\n"
+        )
+        names = family.label_names
+        kind = family.kind
+        for values in sorted(family.series):
+            series = family.series[values]
+            if kind is Kind.COUNTER or kind is Kind.GAUGE:
+                append(f"{name}{_labels(names, values)} {format_float(series.value)}\n")
+            elif kind is Kind.SET:
+                assert isinstance(series, SetSeries)
+                append(f"{name}{_labels(names, values)} {series.distinct(now)}\n")
+            elif kind is Kind.HISTOGRAM:
+                assert isinstance(series, HistogramSeries)
+                cumulative = 0
+                for bound, count in zip(series.bounds, series.buckets, strict=False):
+                    cumulative += count
+                    le = f'le="{format_float(bound)}"'
+                    append(f"{name}_bucket{_labels(names, values, le)} {cumulative}\n")
+                append(f"{name}_bucket{_labels(names, values, _INF_LE)} {series.count}\n")
+                append(f"{name}_sum{_labels(names, values)} {format_float(series.value)}\n")
+                append(f"{name}_count{_labels(names, values)} {series.count}\n")
+            else:
+                assert isinstance(series, SummarySeries)
+                for quantile, value in series.quantiles(now):
+                    q = f'quantile="{format_float(quantile)}"'
+                    append(f"{name}{_labels(names, values, q)} {format_float(value)}\n")
+                append(f"{name}_sum{_labels(names, values)} {format_float(series.value)}\n")
+                append(f"{name}_count{_labels(names, values)} {series.count}\n")
+    return "".join(out)

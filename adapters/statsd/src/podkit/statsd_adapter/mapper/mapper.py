@@ -1,0 +1,308 @@
+"""The mapper: a StatsD metric name and type in, a Prometheus name, labels and options out.
+
+Lookup order, as statsd_exporter's ``MetricMapper.GetMapping``: the cache; then every glob
+mapping at once through the FSM (:mod:`.glob`); then, only if no glob matched, the regex mappings
+in file order (unanchored search; the first whose regex matches and whose ``match_metric_type``
+fits wins). Misses are cached too.
+
+:meth:`MetricMapper.get_mapping` answers with a :class:`MappingResult`: the escaped Prometheus
+name, the labels, and every option resolved against ``defaults``; its ``mapping`` is the matching
+:class:`~.schema.MetricMapping` carrying the substituted name (statsd_exporter's shape).
+
+A mapper is immutable once built; to reload a mapping file build a new one (:func:`load_mapper`)
+and swap it in (the cache goes with the old one, as statsd_exporter resets its cache on reload).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..escape import escape_metric_name
+from ..event import EMPTY_LABELS, MetricType
+from .cache import DEFAULT_CACHE_SIZE, LookupCache, make_cache
+from .config import load_config, load_config_file
+from .glob import GlobMatcher
+from .goregex import compile_go_regex
+from .schema import (
+    Action,
+    Defaults,
+    HistogramOptions,
+    MapperConfig,
+    MatchType,
+    MetricMapping,
+    ObserverType,
+    SummaryOptions,
+)
+from .template import ExpandTemplate, GlobTemplate
+
+__all__ = ["MappingResult", "MetricMapper", "load_mapper"]
+
+
+class MappingResult:
+    """The outcome of one lookup; shared through the cache, so never mutate ``labels``.
+
+    ``name`` is the final Prometheus name (escaped); ``raw_name`` is the mapping's name after
+    capture substitution, before escaping (the StatsD name when unmatched); ``mapping`` is the
+    matching mapping with that substituted ``name`` (None when unmatched). ``labels`` are the
+    labels the mapping sets; the exporter merges them over the event's tags (or under them when
+    ``honor_labels``). The rest is resolved the way statsd_exporter's exporter and registry
+    resolve it, so the exporter need not know about defaults:
+
+    * ``action``: ``map`` or ``drop`` (unmatched metrics are mapped);
+    * ``ttl``: seconds a series lives without updates, 0 = forever (default TTL when unmatched);
+    * ``observer_type``: histogram or summary (mapping, else defaults, else summary);
+    * ``histogram_buckets``: the mapping's buckets, else the default buckets;
+    * ``summary_options``: the mapping's options with the default quantiles when it has none;
+    * ``scale``: multiply observed values by this (None = unchanged); ``help``: HELP text or None.
+    """
+
+    __slots__ = (
+        "action",
+        "help",
+        "histogram_buckets",
+        "histogram_options",
+        "honor_labels",
+        "labels",
+        "mapping",
+        "matched",
+        "name",
+        "observer_type",
+        "raw_name",
+        "scale",
+        "summary_options",
+        "ttl",
+    )
+
+    def __init__(
+        self,
+        *,
+        matched: bool,
+        name: str,
+        raw_name: str,
+        labels: Mapping[str, str],
+        mapping: MetricMapping | None,
+        defaults: Defaults,
+    ) -> None:
+        self.matched = matched
+        self.name = name
+        self.raw_name = raw_name
+        self.labels = labels
+        self.mapping = mapping
+        if mapping is None:
+            self.action = Action.MAP
+            self.ttl = defaults.ttl
+            self.honor_labels = False
+            self.help: str | None = None
+            self.scale: float | None = None
+            observer = defaults.observer_type
+            histogram = None
+            summary = None
+        else:
+            self.action = mapping.action
+            self.ttl = mapping.ttl
+            self.honor_labels = mapping.honor_labels
+            self.help = mapping.help
+            self.scale = mapping.scale
+            observer = mapping.observer_type or defaults.observer_type
+            histogram = mapping.histogram_options
+            summary = mapping.summary_options
+        self.observer_type: ObserverType = observer or ObserverType.SUMMARY
+        self.histogram_options: HistogramOptions = histogram or defaults.histogram_options
+        self.histogram_buckets = (
+            histogram.buckets
+            if histogram is not None and histogram.buckets
+            else defaults.histogram_options.buckets
+        )
+        if summary is None:
+            self.summary_options = SummaryOptions(quantiles=defaults.summary_options.quantiles)
+        elif not summary.quantiles:
+            self.summary_options = SummaryOptions(
+                defaults.summary_options.quantiles,
+                summary.max_age,
+                summary.age_buckets,
+                summary.buf_cap,
+            )
+        else:
+            self.summary_options = summary
+
+    def __repr__(self) -> str:
+        return (
+            f"MappingResult(matched={self.matched!r}, name={self.name!r}, "
+            f"labels={dict(self.labels)!r}, action={self.action.value!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _GlobEntry:
+    mapping: MetricMapping
+    name: GlobTemplate
+    labels: tuple[tuple[str, GlobTemplate], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _RegexEntry:
+    mapping: MetricMapping
+    regex: re.Pattern[str]
+    name: ExpandTemplate
+    labels: tuple[tuple[str, ExpandTemplate], ...]
+
+
+_METRIC_TYPES = tuple(t.value for t in MetricType)
+
+
+class MetricMapper:
+    """Maps StatsD names to Prometheus names and labels with one mapping configuration."""
+
+    __slots__ = ("_cache", "_glob", "_regexes", "config")
+
+    def __init__(
+        self,
+        config: MapperConfig | None = None,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_type: str = "lru",
+    ) -> None:
+        self.config = config if config is not None else MapperConfig()
+        self._cache: LookupCache[tuple[str, str], MappingResult] = make_cache(
+            cache_size, cache_type
+        )
+        glob: GlobMatcher[_GlobEntry] = GlobMatcher(
+            _METRIC_TYPES, ordering_disabled=self.config.defaults.glob_disable_ordering
+        )
+        has_glob = False
+        regexes: list[_RegexEntry] = []
+        for mapping in self.config.mappings:
+            if mapping.match_type is MatchType.GLOB:
+                has_glob = True
+                captures = mapping.match.split(".").count("*")
+                entry = _GlobEntry(
+                    mapping,
+                    GlobTemplate(mapping.name, captures),
+                    tuple((k, GlobTemplate(v, captures)) for k, v in mapping.labels.items()),
+                )
+                added = glob.add(
+                    mapping.match,
+                    mapping.match_metric_type.value if mapping.match_metric_type else None,
+                    entry,
+                )
+                assert added == captures
+            else:
+                regexes.append(
+                    _RegexEntry(
+                        mapping,
+                        compile_go_regex(mapping.match),
+                        ExpandTemplate(mapping.name),
+                        tuple((k, ExpandTemplate(v)) for k, v in mapping.labels.items()),
+                    )
+                )
+        glob.finish()
+        self._glob = glob if has_glob else None
+        self._regexes = tuple(regexes)
+
+    @classmethod
+    def from_yaml(
+        cls, text: str, *, cache_size: int = DEFAULT_CACHE_SIZE, cache_type: str = "lru"
+    ) -> MetricMapper:
+        """Build a mapper from mapping YAML (raises ``MapperConfigError``)."""
+        return cls(load_config(text), cache_size=cache_size, cache_type=cache_type)
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, *, cache_size: int = DEFAULT_CACHE_SIZE, cache_type: str = "lru"
+    ) -> MetricMapper:
+        """Build a mapper from a mapping file (raises ``MapperConfigError``)."""
+        return cls(load_config_file(str(path)), cache_size=cache_size, cache_type=cache_type)
+
+    def __len__(self) -> int:
+        """The number of mappings (statsd_exporter's ``statsd_exporter_loaded_mappings``)."""
+        return len(self.config.mappings)
+
+    @property
+    def defaults(self) -> Defaults:
+        return self.config.defaults
+
+    @property
+    def cache(self) -> LookupCache[tuple[str, str], MappingResult]:
+        """The lookup cache (``gets``, ``hits``, ``len()`` for self-metrics)."""
+        return self._cache
+
+    def get_mapping(self, name: str, metric_type: str) -> MappingResult:
+        """Map StatsD ``name`` of ``metric_type`` (an event's ``metric_type``).
+
+        The full, resolved, cached answer; it is shared, so never mutate it or its labels.
+        """
+        key = (name, metric_type)
+        cache = self._cache
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._lookup(name, metric_type)
+        cache.put(key, result)
+        return result
+
+    def _lookup(self, name: str, metric_type: str) -> MappingResult:
+        defaults = self.config.defaults
+        if self._glob is not None:
+            found = self._glob.match(name, metric_type)
+            if found is not None:
+                entry, captures = found
+                raw = entry.name.format(captures)
+                labels = {key: template.format(captures) for key, template in entry.labels}
+                return MappingResult(
+                    matched=True,
+                    name=escape_metric_name(raw),
+                    raw_name=raw,
+                    labels=labels or EMPTY_LABELS,
+                    mapping=_named(entry.mapping, raw),
+                    defaults=defaults,
+                )
+        for regex_entry in self._regexes:
+            match = regex_entry.regex.search(name)
+            if match is None:
+                continue
+            wanted = regex_entry.mapping.match_metric_type
+            if wanted is not None and wanted != metric_type:
+                continue
+            raw = regex_entry.name.expand(match)
+            labels = {key: template.expand(match) for key, template in regex_entry.labels}
+            return MappingResult(
+                matched=True,
+                name=escape_metric_name(raw),
+                raw_name=raw,
+                labels=labels or EMPTY_LABELS,
+                mapping=_named(regex_entry.mapping, raw),
+                defaults=defaults,
+            )
+        return MappingResult(
+            matched=False,
+            name=escape_metric_name(name),
+            raw_name=name,
+            labels=EMPTY_LABELS,
+            mapping=None,
+            defaults=defaults,
+        )
+
+
+def _named(mapping: MetricMapping, name: str) -> MetricMapping:
+    """The mapping as matched: a copy carrying the substituted name (Go's copyMetricMapping)."""
+    return mapping if mapping.name == name else dataclasses.replace(mapping, name=name)
+
+
+def load_mapper(
+    path: str | Path | None,
+    *,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    cache_type: str = "lru",
+) -> MetricMapper:
+    """A mapper for ``--statsd.mapping-config`` (``None``/empty: no mappings, names escaped).
+
+    Raises ``MapperConfigError`` for an unreadable or invalid file; ``ValueError`` for a bad
+    cache type or size.
+    """
+    if path is None or str(path) == "":
+        return MetricMapper(cache_size=cache_size, cache_type=cache_type)
+    return MetricMapper.from_file(path, cache_size=cache_size, cache_type=cache_type)

@@ -1,0 +1,218 @@
+"""The StatsD adapter as a podkit service: listeners -> parser -> exporter -> ``/metrics``.
+
+Wires the stages together and owns what changes at run time: the mapping (loaded at start,
+reloaded on SIGHUP or ``/-/reload``, a bad file keeps the old mapping and is counted), the
+listeners and relay, the TTL sweep, and the HTTP surface (``--web.telemetry-path`` with the
+series and the self-metrics, the lifecycle endpoints with ``--web.enable-lifecycle``).
+Embeddable::
+
+    async with StatsdAdapter(StatsdSettings(listen_tcp=None)) as adapter:
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from aiohttp import web
+from prometheus_client.exposition import generate_latest
+
+from podkit.core import Service
+from podkit.statsd_adapter import __version__
+from podkit.statsd_adapter.exporter import Exporter
+from podkit.statsd_adapter.exposition import render
+from podkit.statsd_adapter.line import LineParser
+from podkit.statsd_adapter.listener import ListenerStats, TcpListener, UdpListener, UnixgramListener
+from podkit.statsd_adapter.mapper import MapperConfigError, MetricMapper
+from podkit.statsd_adapter.registry import SeriesRegistry
+from podkit.statsd_adapter.relay import Relay
+from podkit.statsd_adapter.settings import StatsdSettings
+from podkit.statsd_adapter.stats import ParseStats
+from podkit.statsd_adapter.telemetry import AdapterCollector
+
+__all__ = ["StatsdAdapter"]
+
+_TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class StatsdAdapter(Service[StatsdSettings]):
+    """Receives StatsD, maps it with statsd_exporter's rules, serves Prometheus metrics."""
+
+    name = "podkit-statsd-adapter"
+    version = __version__
+    description = (
+        "StatsD to Prometheus adapter, compatible with statsd_exporter's flags, line formats "
+        "and mapping YAML."
+    )
+    metrics_prefix = "statsd_exporter"
+    settings_class = StatsdSettings
+
+    def __init__(self, settings: StatsdSettings | None = None) -> None:
+        super().__init__(settings)
+        s = self.settings
+        self.parse_stats = ParseStats()
+        self.listen_stats = ListenerStats()
+        self.parser = LineParser(
+            stats=self.parse_stats,
+            dogstatsd_tags=s.parse_dogstatsd_tags,
+            influxdb_tags=s.parse_influxdb_tags,
+            librato_tags=s.parse_librato_tags,
+            signalfx_tags=s.parse_signalfx_tags,
+            sets=s.parse_sets,
+            max_observer_repeat=s.max_observer_repeat,
+        )
+        self.mapper = self._load_mapper()
+        self.series = SeriesRegistry(max_series=s.max_series)
+        self.exporter = Exporter(
+            self.mapper,
+            self.series,
+            set_window=s.set_window,
+            set_max_members=s.set_max_members,
+        )
+        self.relay: Relay | None = None
+        self._udp: UdpListener | None = None
+        self._listeners: list[UdpListener | TcpListener | UnixgramListener] = []
+        self.reloads = {"success": 0, "failure": 0}
+        self.registry.register(
+            AdapterCollector(
+                self.parse_stats,
+                self.listen_stats,
+                lambda: self.exporter.stats,
+                self.series,
+                lambda: len(self.mapper.config.mappings),
+                lambda: self._udp.kernel_drops() if self._udp is not None else None,
+                lambda: self.relay,
+                self.reloads,
+            )
+        )
+        self.admin.add_route("GET", s.telemetry_path, self._metrics)
+        if s.enable_lifecycle:
+            for method in ("PUT", "POST"):
+                self.admin.add_route(method, "/-/reload", self._reload_endpoint)
+                self.admin.add_route(method, "/-/quit", self._quit_endpoint)
+
+    @classmethod
+    def preflight(cls, settings: StatsdSettings) -> int | None:
+        """``--check-config``: load the mapping file, say whether it is valid, exit 0 or 1."""
+        if not settings.check_config:
+            return None
+        if not settings.mapping_config:
+            print("no mapping file given (--statsd.mapping-config); nothing to check")
+            return 0
+        try:
+            mapper = MetricMapper.from_file(settings.mapping_config)
+        except MapperConfigError as exc:
+            print(f"{settings.mapping_config}: invalid mapping: {exc}", file=sys.stderr)
+            return 1
+        print(
+            f"{settings.mapping_config}: {len(mapper.config.mappings)} mappings, "
+            "configuration check successful"
+        )
+        return 0
+
+    def metrics_enabled(self) -> bool:
+        return False  # the adapter serves its own metrics endpoint (series + self-metrics)
+
+    def _load_mapper(self) -> MetricMapper:
+        path = self.settings.mapping_config
+        if not path:
+            return MetricMapper(cache_size=self.settings.cache_size)
+        return MetricMapper.from_file(path, cache_size=self.settings.cache_size)
+
+    # --- the data path ----------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Handle one packet (or a block of TCP lines): parse, map, update series, relay."""
+        self.exporter.handle(self.parser.parse_packet(data))
+        if self.relay is not None:
+            self.relay.relay(data)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        s = self.settings
+        if s.relay_address is not None:
+            self.relay = Relay(s.relay_address, s.relay_packet_length)
+            await self.relay.start()
+        if s.listen_udp is not None:
+            self._udp = UdpListener(s.listen_udp, self.feed, self.listen_stats, s.read_buffer)
+            self._listeners.append(self._udp)
+        if s.listen_tcp is not None:
+            self._listeners.append(
+                TcpListener(s.listen_tcp, self.feed, self.listen_stats, s.tcp_max_line)
+            )
+        if s.listen_unixgram:
+            self._listeners.append(
+                UnixgramListener(
+                    s.listen_unixgram,
+                    s.unixsocket_mode,
+                    self.feed,
+                    self.listen_stats,
+                    s.read_buffer,
+                )
+            )
+        if not self._listeners:
+            raise ValueError("no listener: set --statsd.listen-udp, -tcp or -unixgram")
+        for listener in self._listeners:
+            await listener.start()
+        self.spawn(self._sweep(), "ttl-sweep")
+        self.log.info(
+            "listening for StatsD",
+            udp=str(s.listen_udp) if s.listen_udp else None,
+            tcp=str(s.listen_tcp) if s.listen_tcp else None,
+            unixgram=s.listen_unixgram or None,
+            mappings=len(self.mapper.config.mappings),
+        )
+
+    async def on_stop(self) -> None:
+        for listener in self._listeners:
+            listener.close()
+        self._listeners.clear()
+        self._udp = None
+
+    async def on_close(self) -> None:
+        if self.relay is not None:
+            self.relay.close()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            removed = self.series.expire()
+            if removed:
+                self.log.debug("expired series", count=removed)
+
+    async def on_reload(self) -> None:
+        try:
+            mapper = self._load_mapper()
+        except MapperConfigError as exc:
+            self.reloads["failure"] += 1
+            raise MapperConfigError(
+                f"mapping reload failed, keeping the old mapping: {exc}"
+            ) from None
+        self.mapper = mapper
+        self.exporter.use_mapper(mapper)
+        self.reloads["success"] += 1
+        self.log.info("mapping reloaded", mappings=len(mapper.config.mappings))
+
+    # --- HTTP -------------------------------------------------------------------------------------
+
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        body = render(self.series, time.monotonic()).encode() + generate_latest(self.registry)
+        response = web.Response(body=body, headers={"Content-Type": _TEXT_FORMAT})
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            response.enable_compression()
+        return response
+
+    async def _reload_endpoint(self, request: web.Request) -> web.StreamResponse:
+        try:
+            await self.on_reload()
+        except MapperConfigError as exc:
+            return web.Response(status=500, text=f"failed to reload config: {exc}\n")
+        return web.Response(text="OK\n")
+
+    async def _quit_endpoint(self, request: web.Request) -> web.StreamResponse:
+        self.log.info("quit requested over HTTP")
+        asyncio.get_running_loop().call_soon(self.finish, 0)
+        return web.Response(text="Requesting termination... Goodbye!\n")
