@@ -1,8 +1,7 @@
 """`make demo`: runs every podkit component that exists on embedded defaults, prints where to look,
 and stops everything cleanly on Ctrl-C (or SIGTERM).
 
-Each part is a process started from this workspace; parts are added as components land. Until the
-first component is runnable, the demo runs the podkit-core example service.
+Each part is a process started from this workspace; parts are added as components land.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "scripts" / "demo"
 
 
 @dataclass
@@ -25,35 +25,46 @@ class Part:
     ready_url: str
     urls: dict[str, str] = field(default_factory=dict)
     try_it: list[str] = field(default_factory=list)
+    show: tuple[str, str] | None = None
+    """(URL, prefix): after start-up, print the lines of that page that start with the prefix."""
 
 
 def parts() -> list[Part]:
-    admin = "http://127.0.0.1:9797"
+    statsd_web = "http://127.0.0.1:9102"
     return [
         Part(
-            title="podkit-core example service (a slow TCP job server)",
+            title="StatsD adapter (statsd_exporter-compatible), fed by a sample shop app",
             argv=[
                 sys.executable,
-                str(ROOT / "tests/core/example_service.py"),
-                "--log-format=text",
-                "--ready-after=2s",
+                "-m",
+                "podkit.statsd_adapter.cli",
+                f"--statsd.mapping-config={DEMO / 'statsd-mapping.yaml'}",
+                "--web.listen-address=127.0.0.1:9102",
+                "--web.enable-lifecycle",
+                "--log.format=text",
             ],
-            ready_url=admin + "/healthz",
+            ready_url=statsd_web + "/readyz",
             urls={
-                "liveness": admin + "/healthz",
-                "readiness": admin + "/readyz",
-                "metrics": admin + "/metrics",
-                "about": admin + "/",
+                "metrics": statsd_web + "/metrics",
+                "readiness": statsd_web + "/readyz",
             },
             try_it=[
-                "bash -c 'exec 3<>/dev/tcp/127.0.0.1/9798; echo \"sleep 5\" >&3; cat <&3'  # Ctrl-C the demo: the job drains",
-                "curl -s 127.0.0.1:9797/metrics | grep example_",
+                "echo 'my.counter:1|c' > /dev/udp/127.0.0.1/9125; curl -s 127.0.0.1:9102/metrics | grep my_counter",
+                "curl -X POST 127.0.0.1:9102/-/reload   # reload scripts/demo/statsd-mapping.yaml",
             ],
-        )
+            show=(statsd_web + "/metrics", "shop_"),
+        ),
+        Part(
+            title="sample app sending StatsD to 127.0.0.1:9125",
+            argv=[sys.executable, str(DEMO / "sample_app.py"), "9125"],
+            ready_url="",
+        ),
     ]
 
 
 def wait_ready(url: str, timeout: float = 20.0) -> bool:
+    if not url:
+        return True
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -89,6 +100,19 @@ def main() -> int:
             for line in part.try_it:
                 print(f"    try:       {line}")
         print(flush=True)
+        time.sleep(2)
+        for part, _ in running:
+            if part.show is not None:
+                url, prefix = part.show
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    page = response.read().decode()
+                shown = [
+                    line
+                    for line in page.splitlines()
+                    if line.startswith(prefix) and "_bucket{" not in line
+                ]
+                print(f"--- {url} (lines starting with {prefix!r}, buckets left out) ---")
+                print("\n".join(shown[:25]), flush=True)
         while not stop:
             for part, proc in running:
                 if proc.poll() is not None:

@@ -25,7 +25,7 @@ with no regex, and events without tags share one read-only empty labels mapping.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from .escape import escape_metric_name
 from .event import EMPTY_LABELS, CounterEvent, Event, GaugeEvent, ObserverEvent, SetEvent
@@ -139,99 +139,109 @@ class LineParser:
             except UnicodeDecodeError:
                 self._parse_undecodable(raw, out)
                 return out
-        parse = self.parse_line_into
-        if "\n" not in text:
-            parse(text, out)
-            return out
-        for line in text.split("\n"):
-            parse(line, out)
+        self.parse_lines_into(text.split("\n"), out)
         return out
 
     def parse_line(self, line: str) -> list[Event]:
         """Parse one line (no ``\\n`` in it) into a new list of events."""
         out: list[Event] = []
-        self.parse_line_into(line, out)
+        self.parse_lines_into((line,), out)
         return out
 
     def parse_line_into(self, line: str, out: list[Event]) -> None:
-        """Parse one line and append its events to ``out`` (no per-line list allocation)."""
-        stats = self.stats
-        stats.lines_received += 1
-        if not line:
-            return
-        colon = line.find(":")
-        if colon <= 0:
-            self._error(MALFORMED_LINE, line)
-            return
-        name = line[:colon]
-        rest = line[colon + 1 :]
-        labels: dict[str, str] | None = None
-        if (
-            (self._signalfx and ("[" in name or "]" in name))
-            or (self._librato and "#" in name)
-            or (self._influxdb and "," in name)
-        ):
-            labels = {}
-            name = self._parse_name_and_tags(name, labels)
+        """Parse one line and append its events to ``out``."""
+        self.parse_lines_into((line,), out)
 
-        if ":" not in rest:
-            # One sample (no multi-value, no extended aggregation, no DogStatsD tag values).
+    def parse_lines_into(self, lines: Sequence[str], out: list[Event]) -> None:
+        """Parse decoded lines (no ``\\n`` in them) and append their events to ``out``.
+
+        The hot loop: a plain ``name:value|type`` line never leaves it; anything else (tags after
+        the type, sample rates, several samples) goes through :meth:`_parse_rest`.
+        """
+        stats = self.stats
+        stats.lines_received += len(lines)
+        signalfx = self._signalfx
+        librato = self._librato
+        influxdb = self._influxdb
+        sets = self._sets
+        append = out.append
+        samples = 0
+        tagged = 0
+        for line in lines:
+            name, colon, rest = line.partition(":")
+            if not name or not colon:
+                if line:
+                    self._error(MALFORMED_LINE, line)
+                continue
+            labels: dict[str, str] | None = None
+            if (
+                (signalfx and ("[" in name or "]" in name))
+                or (librato and "#" in name)
+                or (influxdb and "," in name)
+            ):
+                labels = {}
+                name = self._parse_name_and_tags(name, labels)
+            if ":" in rest:
+                self._parse_rest(line, name, rest, labels if labels is not None else {}, out)
+                continue
+            # One sample: no multi-value, no extended aggregation, no DogStatsD tag values.
+            value_str, bar, stat_type = rest.partition("|")
+            if not bar:
+                self._error(NOT_ENOUGH_PARTS_AFTER_COLON, line)
+                continue
             if labels and "|#" in rest:
                 self._error(MIXED_TAGGING_STYLES, line)
-                return
-            bar = rest.find("|")
-            if bar < 0:
-                self._error(NOT_ENOUGH_PARTS_AFTER_COLON, line)
-                return
-            if rest.find("|", bar + 1) >= 0:
+                continue
+            if "|" in stat_type:
                 self._parse_sample(rest, name, labels if labels is not None else {}, line, out)
-                return
+                continue
             # Fast path: exactly ``value|type``.
-            stats.samples_received += 1
-            value_str = rest[:bar]
-            stat_type = rest[bar + 1 :]
-            if stat_type == "s" and self._sets:
+            samples += 1
+            if stat_type == "s" and sets:
                 if not value_str:
                     self._error(MALFORMED_VALUE, line)
-                    return
+                    continue
                 if labels:
-                    stats.tags_received += 1
-                out.append(SetEvent(name, value_str, labels or EMPTY_LABELS))
-                return
+                    tagged += 1
+                append(SetEvent(name, value_str, labels or EMPTY_LABELS))
+                continue
             if value_str and not value_str.lstrip(NUMERIC_CHARS):
                 try:
                     value = float(value_str)
                 except ValueError:
                     self._error(MALFORMED_VALUE, line)
-                    return
+                    continue
                 if value in _INFINITIES:
                     self._error(MALFORMED_VALUE, line)
-                    return
+                    continue
             else:
                 maybe = _value_or_none(value_str)
                 if maybe is None:
                     self._error(MALFORMED_VALUE, line)
-                    return
+                    continue
                 value = maybe
             if labels:
-                stats.tags_received += 1
+                tagged += 1
                 event_labels: Mapping[str, str] = labels
             else:
                 event_labels = EMPTY_LABELS
             if stat_type == "c":
-                out.append(CounterEvent(name, value, event_labels))
+                append(CounterEvent(name, value, event_labels))
             elif stat_type == "ms":
-                out.append(ObserverEvent(name, value / 1000, event_labels))
+                append(ObserverEvent(name, value / 1000, event_labels))
             elif stat_type == "g":
-                out.append(GaugeEvent(name, value, event_labels, value_str[0] in "+-"))
+                append(GaugeEvent(name, value, event_labels, value_str[0] in "+-"))
             elif stat_type == "h" or stat_type == "d":
-                out.append(ObserverEvent(name, value, event_labels))
+                append(ObserverEvent(name, value, event_labels))
             else:
                 self._error(ILLEGAL_EVENT, line)
-            return
+        stats.samples_received += samples
+        stats.tags_received += tagged
 
-        if labels is None:
-            labels = {}
+    def _parse_rest(
+        self, line: str, name: str, rest: str, labels: dict[str, str], out: list[Event]
+    ) -> None:
+        """Everything after the name when it holds a ``:``: several samples, or tag values."""
         using_dogstatsd_tags = "|#" in rest
         if using_dogstatsd_tags and labels:
             self._error(MIXED_TAGGING_STYLES, line)
