@@ -51,7 +51,7 @@ def test_random_bytes_never_raise(packet: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(_LINES, st.binary(max_size=40))
 def test_good_lines_survive_garbage_around_them(lines: list[bytes], garbage: bytes) -> None:
-    parser, exporter, registry = pipeline()
+    parser, exporter, _ = pipeline()
     exporter.handle(parser.parse_packet(b"\n".join([garbage.replace(b"\n", b""), *lines])))
     handled = sum(exporter.stats.events.values()) + sum(exporter.stats.conflicts.values())
     assert handled >= len(lines)
