@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # README -> the settings class it documents
 PACKAGES = {
     "adapters/statsd/README.md": "podkit.statsd_adapter.settings:StatsdSettings",
+    "sidecars/git-sync/README.md": "podkit.git_sync.settings:GitSyncSettings",
 }
 
 

@@ -1,0 +1,194 @@
+"""The repository at ``--root``: making it usable, recovering it after a crash, fetching the ref.
+
+``--root`` is a plain (non-bare) git repository whose ``origin`` is ``--repo``; git-sync owns it.
+:meth:`Repo.ensure` creates it, or checks it (it is the top level of its own repository, git can
+read it) and wipes and re-initialises it when it is not usable — keeping the directory itself,
+which is often a mounted volume. :meth:`Repo.recover` runs once at start-up and clears what a
+killed git leaves behind (``*.lock`` files). :meth:`Repo.remote_hash` asks the remote what the
+ref points at (one ``ls-remote`` round trip, no objects), and :meth:`Repo.fetch` fetches only that
+ref, with ``--depth`` and ``--filter``, and returns the commit it resolves to (annotated tags
+peeled).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from podkit.core import get_logger
+from podkit.git_sync.gitcmd import Git, GitError
+
+log = get_logger("podkit.git_sync.repo")
+
+SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+LOCK_FILES = ("index.lock", "shallow.lock", "HEAD.lock", "config.lock", "packed-refs.lock")
+
+
+def is_sha(ref: str) -> bool:
+    return bool(SHA_RE.match(ref.lower()))
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file, a symlink or a directory tree; missing is fine."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+        if path.exists():
+            shutil.rmtree(path)
+
+
+@dataclass
+class FetchOptions:
+    depth: int = 1
+    filter: str = ""
+
+
+class Repo:
+    """The git repository at ``root`` that mirrors ``remote``."""
+
+    def __init__(self, git: Git, root: Path, remote: str) -> None:
+        self.git = git
+        self.root = root
+        self.remote = remote
+        self._checked = False
+
+    @property
+    def git_dir(self) -> Path:
+        return self.root / ".git"
+
+    # --- making the root usable --------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Remove lock files a killed git left behind; returns what was removed.
+
+        Only safe while no git runs in this root: at start-up, before the first sync.
+        """
+        removed: list[str] = []
+        if not self.git_dir.is_dir():
+            return removed
+        candidates = [self.git_dir / name for name in LOCK_FILES]
+        candidates += list((self.git_dir / "refs").rglob("*.lock"))
+        worktrees = self.git_dir / "worktrees"
+        if worktrees.is_dir():
+            for entry in worktrees.iterdir():
+                candidates += [entry / "index.lock", entry / "HEAD.lock"]
+        for path in candidates:
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(str(path.relative_to(self.root)))
+        if removed:
+            log.warning("removed stale git lock files left by an earlier crash", files=removed)
+        return removed
+
+    async def ensure(self, timeout: float | None = None) -> None:
+        """Make sure ``root`` is a usable repository with ``origin`` = the remote."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not await self._usable(timeout):
+            if any(self.root.iterdir()):
+                log.warning(
+                    "root is not a usable git repository; re-initialising", root=str(self.root)
+                )
+                for entry in list(self.root.iterdir()):
+                    remove_path(entry)
+            else:
+                log.info("initialising the root repository", root=str(self.root))
+            await self.git.run("init", "-q", "-b", "git-sync", cwd=self.root, timeout=timeout)
+            if not await self._usable(timeout):
+                raise GitError(["git", "init"], None, "", f"can't initialise {self.root}")
+        try:
+            current = (
+                await self.git.run("remote", "get-url", "origin", cwd=self.root, timeout=timeout)
+            ).strip()
+        except GitError as exc:
+            if "No such remote" not in exc.stderr:
+                raise
+            await self.git.run(
+                "remote", "add", "origin", self.remote, cwd=self.root, timeout=timeout
+            )
+        else:
+            if current != self.remote:
+                log.info("--repo changed; updating origin", root=str(self.root))
+                await self.git.run(
+                    "remote", "set-url", "origin", self.remote, cwd=self.root, timeout=timeout
+                )
+
+    async def _usable(self, timeout: float | None) -> bool:
+        if not self.git_dir.is_dir():
+            return False
+        try:
+            top = await self.git.run("rev-parse", "--show-toplevel", cwd=self.root, timeout=timeout)
+        except GitError:
+            return False
+        if Path(top.strip()) != self.root:
+            log.warning("root is inside another repository", root=str(self.root), top=top.strip())
+            return False
+        if any((self.git_dir / name).exists() for name in ("shallow.lock", "index.lock")):
+            return False
+        if not self._checked:
+            # a full consistency check once per process; later syncs trust the repository
+            if not await self.git.ok(
+                "fsck", "--no-progress", "--connectivity-only", cwd=self.root, timeout=timeout
+            ):
+                log.warning("root failed git fsck", root=str(self.root))
+                return False
+            self._checked = True
+        return True
+
+    # --- asking and fetching -----------------------------------------------------------------
+
+    async def remote_hash(self, ref: str, timeout: float | None = None) -> str | None:
+        """The commit ``ref`` names on the remote, from one ``ls-remote``; None if not listed.
+
+        Follows git's rules for a short name (exact, ``refs/``, ``refs/tags/``, ``refs/heads/``,
+        ...) and peels annotated tags.
+        """
+        out = await self.git.run(
+            "ls-remote", "--", self.remote, ref, cwd=self.root, timeout=timeout
+        )
+        refs: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, _, name = line.partition("\t")
+            if sha and name:
+                refs[name.strip()] = sha.strip()
+        for name in (
+            ref,
+            f"refs/{ref}",
+            f"refs/tags/{ref}",
+            f"refs/heads/{ref}",
+            f"refs/remotes/{ref}",
+            f"refs/remotes/{ref}/HEAD",
+        ):
+            if name in refs:
+                return refs.get(f"{name}^{{}}", refs[name])
+        return None
+
+    async def has_commit(self, sha: str, timeout: float | None = None) -> bool:
+        return await self.git.ok(
+            "cat-file", "-e", f"{sha}^{{commit}}", cwd=self.root, timeout=timeout
+        )
+
+    async def is_shallow(self, timeout: float | None = None) -> bool:
+        out = await self.git.run(
+            "rev-parse", "--is-shallow-repository", cwd=self.root, timeout=timeout
+        )
+        return out.strip() == "true"
+
+    async def fetch(self, ref: str, options: FetchOptions, timeout: float | None = None) -> str:
+        """Fetch only ``ref`` and return the commit it resolves to."""
+        args = ["fetch", self.remote, ref, "--verbose", "--no-progress", "--prune", "--no-auto-gc"]
+        if options.depth > 0:
+            args += ["--depth", str(options.depth)]
+        elif await self.is_shallow(timeout):
+            args.append("--unshallow")
+        if options.filter:
+            args += ["--filter", options.filter]
+        await self.git.run(*args, cwd=self.root, timeout=timeout)
+        out = await self.git.run("rev-parse", "FETCH_HEAD^{commit}", cwd=self.root, timeout=timeout)
+        return out.strip()
+
+    async def set_head(self, sha: str, timeout: float | None = None) -> None:
+        """Point the root's branch at ``sha`` (no files), so later fetches negotiate from it."""
+        await self.git.run("reset", "--soft", sha, cwd=self.root, timeout=timeout)

@@ -1,0 +1,340 @@
+"""The git-sync service: the poll loop, failure budget, hooks and HTTP surface around :class:`Syncer`.
+
+:class:`GitSync` prepares the root (canonical path, crash recovery), the private git config and
+credentials, then loops: sync, then wait ``--period`` (``--init-period`` until the first success)
+or until ``--sync-on-signal`` / SIGHUP asks for a sync now. A failure is counted; past
+``--max-failures`` (``--init-max-failures`` before the first success; negative: never) the service
+ends with exit 1; retries back off exponentially with jitter, capped by the period. The first
+success makes it ready (``/`` answers 200, ``/readyz`` clears); each sync that publishes (and the
+first) touches ``--touch-file`` and sends the hash to the exec hook and webhook. ``--one-time``
+ends after the first success once the hooks ran (exit 0, or 1 if a hook failed); a SHA ref stops
+polling once synced. A sync runs as in-flight work, so SIGTERM lets it finish within the grace
+period or cancels it, and the link only ever points at a complete tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pwd
+import random
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from podkit.core import Service
+from podkit.git_sync import __version__
+from podkit.git_sync.auth import AuthError, GitAuth
+from podkit.git_sync.errorfile import ErrorFile
+from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
+from podkit.git_sync.metrics import GitSyncMetrics
+from podkit.git_sync.repo import Repo, is_sha
+from podkit.git_sync.settings import GitSyncSettings
+from podkit.git_sync.sync import Outcome, Syncer
+from podkit.git_sync.touchfile import touch
+from podkit.git_sync.worktree import Worktrees
+
+
+def _abs(path: str, root: Path) -> Path | None:
+    if not path:
+        return None
+    return Path(path) if os.path.isabs(path) else root / path
+
+
+def backoff_delay(failures: int, cap: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff from 1s (or ``cap`` if smaller), doubled per failure, capped, jittered."""
+    base = min(1.0, cap)
+    delay = min(cap, base * 2.0 ** min(max(failures - 1, 0), 30))
+    jitter: float = (rng or random).uniform(0.5, 1.0)
+    return delay * jitter
+
+
+class GitSync(Service[GitSyncSettings]):
+    """Keeps ``<root>/<link>`` on the newest commit of ``--ref`` in ``--repo``."""
+
+    name = "git-sync"
+    version = __version__
+    metrics_prefix = "git_sync"
+    settings_class = GitSyncSettings
+    description = (
+        "Keep a directory in sync with a git repository: a drop-in replacement for "
+        "kubernetes/git-sync v4. Every flag can also be set with its GITSYNC_* env var."
+    )
+
+    def __init__(
+        self, settings: GitSyncSettings | None = None, *, registry: CollectorRegistry | None = None
+    ) -> None:
+        super().__init__(settings, registry=registry)
+        self.metrics = GitSyncMetrics(self.registry)
+        self.synced = False
+        self.last_hash: str | None = None
+        self.sync_count = 0
+        self.failures = 0
+        self._trigger = asyncio.Event()
+        self._signal: signal.Signals | None = None
+        self._auth: GitAuth | None = None
+        self._runners: list[HookRunner] = []
+        self._webhook: WebHook | None = None
+        self.root = Path(self.settings.root)
+        self.link = Path()
+        self.error_file = ErrorFile(None)
+        self.admin.add_route("GET", "/", self._index)
+
+    # --- podkit hooks --------------------------------------------------------------------------
+
+    def log_level(self) -> str | int:
+        if self.settings.log_level != "info":
+            return self.settings.log_level
+        return logging.INFO - self.settings.resolved_verbose
+
+    def metrics_enabled(self) -> bool:
+        return self.settings.http_metrics
+
+    async def on_start(self) -> None:
+        s = self.settings
+        for notice in self._deprecations():
+            self.log.warning(notice)
+        if shutil.which(s.git) is None:
+            raise RuntimeError(f"git executable not found: {s.git!r} (--git)")
+        if s.group_write:
+            os.umask(0o002)
+        if s.add_user:
+            _add_user()
+        self.root = _prepare_root(s.root)
+        self.link = _abs(s.resolved_link, self.root) or self.root / "link"
+        self.error_file = ErrorFile(_abs(s.error_file, self.root))
+        self._auth = GitAuth(s)
+        await self._auth.configure()
+        git = self._auth.git
+        self.repo = Repo(git, self.root, s.resolved_repo)
+        self.worktrees = Worktrees(git, self.root, self.link)
+        self.repo.recover()
+        if (self.root / ".git").is_dir():
+            await self.worktrees.recover()
+        pre_publish = None
+        if s.pre_publish_exechook_command:
+            pre_publish = ExecHook(
+                "pre-publish-exechook",
+                s.pre_publish_exechook_command,
+                self.worktrees.path_for,
+                s.pre_publish_exechook_timeout,
+            )
+        self.syncer = Syncer(s, self.repo, self.worktrees, self.metrics, pre_publish)
+        if s.resolved_exechook_command:
+            hook = ExecHook(
+                "exechook", s.resolved_exechook_command, self.worktrees.path_for, s.exechook_timeout
+            )
+            self._runners.append(HookRunner(hook, s.exechook_backoff, self.metrics, s.one_time))
+        if s.webhook_url:
+            self._webhook = WebHook(
+                s.webhook_url,
+                s.webhook_method,
+                s.resolved_webhook_success_status,
+                s.webhook_timeout,
+            )
+            self._runners.append(
+                HookRunner(self._webhook, s.webhook_backoff, self.metrics, s.one_time)
+            )
+        for runner in self._runners:
+            self.spawn(runner.loop(), runner.hook.name)
+        self._install_signal()
+        self.health.not_ready("first-sync", "waiting for the first sync")
+        self.log.info(
+            "starting",
+            repo=s.resolved_repo,
+            ref=s.resolved_ref,
+            root=str(self.root),
+            link=str(self.link),
+            git=s.git,
+        )
+        self.spawn(self._loop(), "sync")
+
+    async def on_stop(self) -> None:
+        self._trigger.set()  # wake the loop so it sees it is stopping
+
+    async def on_close(self) -> None:
+        if self._signal is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_signal_handler(self._signal)
+        if self._webhook is not None:
+            await self._webhook.close()
+        if self._auth is not None:
+            self._auth.close()
+
+    async def on_reload(self) -> None:
+        self.log.info("SIGHUP: syncing now")
+        self.trigger()
+
+    def trigger(self) -> None:
+        """Sync now instead of at the end of the current wait."""
+        self._trigger.set()
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        s = self.settings
+        while not self.stopping:
+            started = time.monotonic()
+            try:
+                async with self.work():
+                    outcome = await self._attempt()
+            except (Exception, TimeoutError) as exc:
+                self.metrics.sync_done("error", time.monotonic() - started)
+                self.failures += 1
+                limit = s.resolved_init_max_failures if not self.synced else s.resolved_max_failures
+                self.error_file.write(
+                    "error syncing repo", exc, failCount=self.failures, ref=s.resolved_ref
+                )
+                if limit >= 0 and self.failures > limit:
+                    self.log.error(
+                        "too many failures, aborting",
+                        fail_count=self.failures,
+                        error=_one_line(exc),
+                    )
+                    self.finish(1)
+                    return
+                cap = s.resolved_init_period if not self.synced else s.resolved_period
+                delay = backoff_delay(self.failures, cap)
+                self.log.error(
+                    "error syncing repo, will retry",
+                    fail_count=self.failures,
+                    retry_seconds=round(delay, 3),
+                    error=_one_line(exc),
+                )
+                await self._sleep(delay)
+                continue
+            first = not self.synced
+            self.synced = True
+            self.health.ready("first-sync")
+            if outcome.changed or self.sync_count == 0:
+                self.last_hash = outcome.sha
+                if s.touch_file:
+                    path = _abs(s.touch_file, self.root)
+                    assert path is not None
+                    try:
+                        touch(path)
+                    except OSError as exc:
+                        self.log.error(
+                            "failed to touch the touch-file", path=str(path), error=str(exc)
+                        )
+                for runner in self._runners:
+                    runner.send(outcome.sha)
+                self.metrics.sync_done("success", time.monotonic() - started)
+            else:
+                self.metrics.sync_done("noop", time.monotonic() - started)
+            self.sync_count += 1
+            if first:
+                self.log.info("first sync done", hash=outcome.sha)
+            await self._cleanup()
+            self.failures = 0
+            if s.one_time:
+                code = 0
+                for runner in self._runners:
+                    if not await runner.wait_result():
+                        code = 1
+                self.error_file.remove()
+                self.log.info("exiting after one sync", status=code)
+                self.finish(code)
+                return
+            self.error_file.remove()
+            if is_sha(s.resolved_ref) and outcome.sha == s.resolved_ref.lower():
+                self.log.info("ref is a commit hash; no further sync needed", ref=s.resolved_ref)
+                return
+            await self._sleep(s.resolved_period)
+
+    async def _attempt(self) -> Outcome:
+        assert self._auth is not None
+        s = self.settings
+        async with asyncio.timeout(s.resolved_sync_timeout):
+            try:
+                for status in await self._auth.refresh():
+                    self.metrics.askpass_calls.inc(status)
+            except AuthError:
+                if s.askpass_url:
+                    self.metrics.askpass_calls.inc("error")
+                raise
+            return await self.syncer.sync()
+
+    async def _cleanup(self) -> None:
+        s = self.settings
+        try:
+            async with asyncio.timeout(s.resolved_sync_timeout):
+                await self.worktrees.cleanup(s.stale_worktree_timeout, s.git_gc)
+        except (Exception, TimeoutError) as exc:
+            self.log.error("git cleanup failed", error=_one_line(exc))
+
+    async def _sleep(self, seconds: float) -> None:
+        if self.stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._trigger.wait(), seconds)
+        self._trigger.clear()
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        if not self.synced:
+            return web.Response(status=503, text="repo is not ready\n")
+        return web.Response(status=200, text="")
+
+    def _install_signal(self) -> None:
+        sig = self.settings.resolved_signal
+        if sig is None:
+            return
+        try:
+            asyncio.get_running_loop().add_signal_handler(sig, self.trigger)
+        except (RuntimeError, ValueError) as exc:
+            self.log.warning(
+                "can't install the sync signal handler", signal=sig.name, error=str(exc)
+            )
+            return
+        self._signal = sig
+        self.log.debug("installed signal handler", signal=sig.name)
+
+    def _deprecations(self) -> list[str]:
+        s = self.settings
+        out = []
+        for name, new in (
+            ("branch", "--ref"),
+            ("rev", "--ref"),
+            ("dest", "--link"),
+            ("wait", "--period"),
+            ("timeout", "--sync-timeout"),
+            ("max_sync_failures", "--max-failures"),
+            ("sync_hook_command", "--exechook-command"),
+        ):
+            if getattr(s, name):
+                out.append(f"--{name.replace('_', '-')} is deprecated, use {new}")
+        if s.http_pprof:
+            out.append("--http-pprof is accepted but serves nothing: there is no Go runtime")
+        return out
+
+
+def _prepare_root(root: str) -> Path:
+    """Create the root and return its canonical path (symlinks resolved, as git-sync does)."""
+    path = Path(root).absolute()
+    path.mkdir(parents=True, exist_ok=True, mode=0o775)
+    return Path(os.path.realpath(path))
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _add_user() -> None:
+    """Add the current UID/GID to /etc/passwd if missing (SSH looks the user up)."""
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        pwd.getpwuid(uid)
+        return
+    except KeyError:
+        pass
+    home = os.environ.get("HOME") or os.getcwd()
+    with open("/etc/passwd", "a", encoding="utf-8") as handle:
+        handle.write(f"git-sync:x:{uid}:{gid}::{home}:/sbin/nologin\n")

@@ -1,0 +1,99 @@
+"""One sync: ask the remote, fetch the ref, check it out, run the pre-publish hook, publish.
+
+:meth:`Syncer.sync` is a single attempt, bounded by the caller's deadline. When a tree is already
+published and the remote still names the same commit (one ``git ls-remote``, no object transfer),
+it is a no-op. Otherwise it fetches only the ref (``--depth``, ``--filter``), resolves the commit
+(annotated tags peeled), makes the worktree ``<root>/.worktrees/<hash>``, runs the pre-publish
+hook in it, and swaps the link. Cancelling it at any point (shutdown, the deadline) leaves the
+link on a complete tree: the link changes in one rename, after everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podkit.core import get_logger
+from podkit.git_sync.hooks import ExecHook, run_with_retries
+from podkit.git_sync.metrics import GitSyncMetrics
+from podkit.git_sync.repo import FetchOptions, Repo, is_sha
+from podkit.git_sync.settings import GitSyncSettings
+from podkit.git_sync.worktree import Worktrees
+
+log = get_logger("podkit.git_sync.sync")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a sync did: the commit now published, and whether it changed."""
+
+    sha: str
+    changed: bool
+
+
+class Syncer:
+    """Syncs ``root`` with the ref of the remote; one :meth:`sync` call per attempt."""
+
+    def __init__(
+        self,
+        settings: GitSyncSettings,
+        repo: Repo,
+        worktrees: Worktrees,
+        metrics: GitSyncMetrics,
+        pre_publish: ExecHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.worktrees = worktrees
+        self.metrics = metrics
+        self.pre_publish = pre_publish
+        self.ref = settings.resolved_ref
+        self.options = FetchOptions(depth=settings.depth, filter=settings.filter)
+        self.syncs = 0
+
+    async def sync(self) -> Outcome:
+        await self.repo.ensure()
+        current_path, current = self.worktrees.current()
+        if self.syncs > 0 and current is not None and not is_sha(self.ref):
+            remote = await self.repo.remote_hash(self.ref)
+            if (
+                remote == current
+                and current_path == self.worktrees.path_for(current)
+                and await self.worktrees.healthy(current)
+            ):
+                log.debug("no update required", ref=self.ref, hash=current)
+                return Outcome(current, changed=False)
+        sha = await self._fetch()
+        healthy = (
+            sha == current
+            and current_path == self.worktrees.path_for(sha)
+            and await self.worktrees.healthy(sha)
+        )
+        if healthy:
+            self.syncs += 1
+            return Outcome(sha, changed=False)
+        log.info("update required", ref=self.ref, local=current or "", remote=sha)
+        await self.repo.set_head(sha)
+        path = await self.worktrees.create(
+            sha,
+            sparse_file=self.settings.sparse_checkout_file,
+            submodules=self.settings.submodules,
+            depth=self.settings.depth,
+        )
+        if self.pre_publish is not None:
+            await run_with_retries(
+                self.pre_publish, sha, self.settings.pre_publish_exechook_backoff, self.metrics
+            )
+        self.worktrees.publish(sha)
+        self.syncs += 1
+        log.info("updated successfully", ref=self.ref, hash=sha, worktree=str(path))
+        return Outcome(sha, changed=True)
+
+    async def _fetch(self) -> str:
+        ref = self.ref
+        if is_sha(ref) and await self.repo.has_commit(ref):
+            return ref.lower()
+        self.metrics.fetch_count.inc()
+        sha = await self.repo.fetch(ref, self.options)
+        if is_sha(ref) and sha != ref.lower():
+            raise ValueError(f"fetched {ref} but got {sha}")
+        return sha

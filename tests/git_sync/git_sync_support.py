@@ -1,0 +1,134 @@
+"""Helpers for git-sync tests: upstream repositories, settings, and polling for conditions."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from support.processes import Child
+
+from podkit.git_sync import GitSyncSettings
+
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
+
+def git(*args: str, cwd: Path | str, env: dict[str, str] | None = None) -> str:
+    """Run git for the test (not for the sidecar); return stdout, fail loudly."""
+    full = {**os.environ, **GIT_ENV, "GIT_CONFIG_GLOBAL": os.devnull, **(env or {})}
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=60
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
+    return result.stdout.strip()
+
+
+class Upstream:
+    """A bare repository plus a working clone that commits and pushes to it."""
+
+    def __init__(self, base: Path, name: str = "repo") -> None:
+        self.bare = base / f"{name}.git"
+        self.work = base / f"{name}-work"
+        git("init", "-q", "--bare", "-b", "main", str(self.bare), cwd=base)
+        git("init", "-q", "-b", "main", str(self.work), cwd=base)
+        git("remote", "add", "origin", str(self.bare), cwd=self.work)
+
+    @property
+    def url(self) -> str:
+        return f"file://{self.bare}"
+
+    def commit(self, files: dict[str, str], message: str = "change", branch: str = "main") -> str:
+        for name, text in files.items():
+            path = self.work / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        git("add", "-A", cwd=self.work)
+        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.work)
+        git("push", "-q", "origin", f"HEAD:refs/heads/{branch}", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+    def checkout(self, branch: str, create: bool = False) -> None:
+        if create:
+            git("checkout", "-q", "-b", branch, cwd=self.work)
+        else:
+            git("checkout", "-q", branch, cwd=self.work)
+
+    def tag(self, name: str, annotated: bool = False, target: str = "HEAD") -> str:
+        if annotated:
+            git("tag", "-a", "-m", f"tag {name}", name, target, cwd=self.work)
+        else:
+            git("tag", name, target, cwd=self.work)
+        git("push", "-q", "-f", "origin", f"refs/tags/{name}", cwd=self.work)
+        return git("rev-parse", f"{name}^{{commit}}", cwd=self.work)
+
+
+class GitDaemon:
+    def __init__(self, child: Child, port: int, base: Path) -> None:
+        self.child = child
+        self.port = port
+        self.base = base
+
+    def url(self, name: str) -> str:
+        return f"git://127.0.0.1:{self.port}/{name}"
+
+
+def sidecar_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "podkit.git_sync", "--log-format=json", *args]
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"
+) -> object:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def link_hash(link: Path) -> str | None:
+    """The hash the link points at, if it exists and its target is a directory."""
+    if not link.is_symlink() or not link.is_dir():
+        return None
+    return Path(os.readlink(link)).name
+
+
+def make_settings(upstream: Upstream, root: Path, **changes: object) -> GitSyncSettings:
+    values: dict[str, object] = {
+        "repo": upstream.url,
+        "root": str(root),
+        "link": "link",
+        "period": 0.1,
+        "admin_listen": None,
+        "shutdown_grace": 5.0,
+    }
+    values.update(changes)
+    return GitSyncSettings(**values)
+
+
+async def until(condition: Callable[[], object], timeout: float = 30.0, what: str = "it") -> object:
+    """Await until ``condition`` returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
