@@ -230,3 +230,26 @@ def test_positional_settings() -> None:
     settings = Positional.load(["localhost:1234", "x.yaml"], {})
     assert settings.target == v.HostPort("localhost", 1234)
     assert settings.config_file == "x.yaml"
+
+
+def test_env_only_settings_have_no_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    class Private(Settings):
+        env_prefix = "P_"
+        token: str = setting(default="", no_flag=True, secret=True, help="an API token")
+        port: int = setting(default=1, help="a port")
+
+    assert Private.load([], {"P_TOKEN": "abcdefgh"}).token == "abcdefgh"
+    with pytest.raises(SettingsError, match="unrecognized arguments: --token"):
+        Private.load(["--token=x"], {})
+
+    class Numeric(Settings):
+        env_prefix = "P_"
+        token: int = setting(default=0, no_flag=True, secret=True, help="numeric")
+
+    with pytest.raises(SettingsError, match=r"^invalid value <redacted> for env P_TOKEN"):
+        Numeric.load([], {"P_TOKEN": "not-a-number"})
+    with pytest.raises(SystemExit):
+        Private.load(["--help"], {})
+    text = capsys.readouterr().out
+    assert "settings read only from the environment:" in text
+    assert "P_TOKEN" in text and "an API token" in text

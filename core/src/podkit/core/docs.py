@@ -40,7 +40,12 @@ def settings_markdown(cls: type[Settings]) -> str:
         groups.setdefault(decl.group, []).append(decl)
     for group in sorted(groups, key=lambda g: g == "general"):  # stable: declaration order
         for decl in groups[group]:
-            flags = ", ".join(f"`{f}`" for f in decl.flags) or f"`{decl.name.upper()}` (positional)"
+            if decl.flags:
+                flags = ", ".join(f"`{f}`" for f in decl.flags)
+            elif decl.positional:
+                flags = f"`{decl.name.upper()}` (positional)"
+            else:
+                flags = "— (env only)"
             if decl.negatable:
                 flags += ", " + ", ".join(
                     f"`--no-{f[2:]}`" for f in decl.flags if f.startswith("--")

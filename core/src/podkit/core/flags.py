@@ -74,7 +74,12 @@ def build_parser(
     )
     groups: dict[str | None, argparse._ArgumentGroup] = {None: parser.add_argument_group("options")}
     meta = groups[None]
+    env_only: list[str] = []
     for decl in decls:
+        if not decl.flags and not decl.positional:
+            if not decl.hidden:
+                env_only.append(f"  {decl.env_names[0]:<30} {help_line(decl).replace('%%', '%')}")
+            continue
         group = groups.get(decl.group)
         if group is None:
             group = groups[decl.group] = parser.add_argument_group(decl.group)
@@ -109,6 +114,9 @@ def build_parser(
             metavar=_metavar(decl),
             help=text,
         )
+    if env_only:
+        text = "settings read only from the environment:\n" + "\n".join(env_only)
+        parser.epilog = f"{text}\n\n{epilog}" if epilog else text
     meta.add_argument("-h", "--help", action="help", help="show this help and exit")
     if version:
         meta.add_argument(

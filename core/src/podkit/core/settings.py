@@ -52,6 +52,7 @@ class Setting(Generic[T]):
     aliases: tuple[str, ...] = ()
     env: str | None = None
     no_env: bool = False
+    no_flag: bool = False
     env_aliases: tuple[str, ...] = ()
     repeatable: bool = False
     separator: str = ","
@@ -82,6 +83,8 @@ class Setting(Generic[T]):
 
     def describe(self) -> str:
         """How a user names this setting: its flag and its env var."""
+        if not self.flags and self.env_names and not self.positional:
+            return f"env {self.env_names[0]}"
         who = self.flags[0] if self.flags else self.name.upper()
         if self.env_names:
             who += f" (env {self.env_names[0]})"
@@ -139,6 +142,7 @@ def setting(
     aliases: Sequence[str] = (),
     env: str | None = None,
     no_env: bool = False,
+    no_flag: bool = False,
     env_aliases: Sequence[str] = (),
     repeatable: bool = False,
     separator: str = ",",
@@ -169,6 +173,7 @@ def setting(
         aliases=tuple(aliases),
         env=env,
         no_env=no_env,
+        no_flag=no_flag,
         env_aliases=tuple(env_aliases),
         repeatable=repeatable,
         separator=separator,
@@ -402,7 +407,7 @@ def _complete(cls: type[Settings], name: str, decl: Setting[Any], annotation: An
         decl.parser, decl.is_bool = _infer_parser(annotation, decl.repeatable)
     else:
         decl.is_bool = decl.parser.convert is v.parse_bool
-    if decl.positional:
+    if decl.positional or decl.no_flag:
         decl.flags = ()
     else:
         primary = decl.flag or "--" + name.replace("_", "-")

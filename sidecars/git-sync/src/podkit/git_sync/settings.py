@@ -361,6 +361,7 @@ class GitSyncSettings(ServiceSettings):
     github_app_private_key: str = setting(
         default="",
         secret=True,
+        no_flag=True,
         env="GITSYNC_GITHUB_APP_PRIVATE_KEY",
         help="the private key to use for GitHub app auth; set it with "
         "$GITSYNC_GITHUB_APP_PRIVATE_KEY",
