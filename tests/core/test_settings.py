@@ -103,7 +103,7 @@ def test_bad_values_name_flag_env_value_and_expectation() -> None:
         load("--repo=r", env={"GIT_SYNC_PERIOD": "often"})
     assert str(info.value) == (
         "invalid value 'often' for --period (env GITSYNC_PERIOD) from env GIT_SYNC_PERIOD: "
-        "expected a duration such as 500ms, 10s or 1m30s (cannot parse 'often' as a duration)"
+        "expected a duration such as 500ms, 10s or 1m30s (invalid duration 'often')"
     )
     with pytest.raises(SettingsError, match=r"'abc' for --depth \(env GITSYNC_DEPTH\) from flag"):
         load("--repo=r", "--depth=abc")

@@ -124,7 +124,7 @@ async def test_udp_lines_are_mapped_and_exposed(running: Running) -> None:
 
 async def test_tcp_and_unixgram_listeners(running: Running) -> None:
     _, writer = await asyncio.open_connection("127.0.0.1", running.tcp)
-    writer.write(b"tcp.count:1|c\ntcp.count:1|c\ntcp.count:1")
+    writer.write(b"tcp.count:1|c\r\ntcp.count:1|c\ntcp.count:1")
     await writer.drain()
     writer.write(b"|c\n")  # a line split across writes is joined
     await writer.drain()

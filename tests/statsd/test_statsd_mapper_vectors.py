@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import statsd_vectors
 
-from podkit.statsd_adapter.duration import format_go_duration
+from podkit.core.durations import format_go_duration
 from podkit.statsd_adapter.mapper import MapperConfigError, MappingResult, MetricMapper
 
 SCENARIOS, LOAD_ERROR = statsd_vectors.load("mapper_vectors.json")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from podkit.core.durations import format_go_duration, parse_go_duration
+
 T = TypeVar("T")
 
 
@@ -38,75 +40,22 @@ class Parser(Generic[T]):
 
 # --- durations ---------------------------------------------------------------------------------
 
-_DURATION_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-
 
 def parse_duration(raw: Any) -> float:
     """Parse a Go duration (``500ms``, ``10s``, ``1m30s``, ``-1.5h``, ``0``) into seconds.
 
-    A plain number from a YAML file is taken as seconds; a string needs units, as in Go.
+    A plain number from a YAML file is taken as seconds; text needs units, as in Go.
     """
     if isinstance(raw, bool):
         raise ValueError("a boolean is not a duration")
     if isinstance(raw, int | float):
         return float(raw)
-    text = str(raw).strip()
-    if not text:
-        raise ValueError("empty duration")
-    sign = 1.0
-    if text[0] in "+-":
-        sign = -1.0 if text[0] == "-" else 1.0
-        text = text[1:]
-    if text == "0":
-        return 0.0
-    pos = 0
-    total = 0.0
-    while pos < len(text):
-        match = _DURATION_PART.match(text, pos)
-        if match is None:
-            raise ValueError(f"cannot parse {raw!r} as a duration")
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    if pos == 0:
-        raise ValueError(f"cannot parse {raw!r} as a duration")
-    return sign * total
+    return parse_go_duration(str(raw).strip()) / 1e9
 
 
 def format_duration(seconds: float) -> str:
     """Format seconds the way Go prints a duration (``1m30s``, ``500ms``, ``0s``)."""
-    if seconds == 0:
-        return "0s"
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds < 1:
-        for unit, scale in (("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
-            if seconds >= scale:
-                return f"{sign}{_trim(seconds / scale)}{unit}"
-        return f"{sign}{_trim(seconds / 1e-9)}ns"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    out = sign
-    if hours:
-        out += f"{int(hours)}h"
-    if hours or minutes:
-        out += f"{int(minutes)}m"
-    return out + f"{_trim(secs)}s"
-
-
-def _trim(value: float) -> str:
-    return (
-        f"{value:.9f}".rstrip("0").rstrip(".") if not float(value).is_integer() else str(int(value))
-    )
+    return format_go_duration(round(seconds * 1e9))
 
 
 DURATION: Parser[float] = Parser(

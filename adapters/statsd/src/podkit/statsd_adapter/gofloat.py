@@ -1,8 +1,8 @@
 """Number parsing with Go's ``strconv.ParseFloat(s, 64)`` rules, as statsd_exporter applies them.
 
-Python's ``float()`` accepts things Go rejects (surrounding whitespace, non-ASCII (e.g. Arabic-Indic)
-digits, ``"+nan"``) and returns ``inf`` where Go reports an overflow; Go accepts hexadecimal
-floats (``0x1.8p3``) that ``float()`` does not. :func:`parse_float` gives Go's answer; the line
+Python's ``float()`` accepts things Go rejects (surrounding whitespace, non-ASCII digits such
+as Arabic-Indic ones, ``"+nan"``) and returns ``inf`` where Go reports an overflow; Go accepts
+hexadecimal floats (``0x1.8p3``) that ``float()`` does not. :func:`parse_float` gives Go's answer; the line
 parser inlines the fast path (a string of ``[0-9.eE+-]`` only, where both agree) and falls back to
 :func:`parse_float` for anything else.
 

@@ -19,13 +19,17 @@ Bad input never raises and never costs the good lines around it: each rejected l
 counted in :class:`~podkit.statsd_adapter.stats.ParseStats` under statsd_exporter's reason string,
 and passed to the optional ``on_error(reason, line)`` callback (for debug logging).
 
-The parser is the hot path: plain ``name:value|type`` lines take a short path of ``str`` methods
-with no regex, and events without tags share one read-only empty labels mapping.
+Speed: the parser is the hot path. A plain ``name:value|type`` line stays in one loop of ``str``
+methods (no regex, no helper calls). What follows the value (``ms|@0.5|#env:prod``) and a name
+with tags (``db.query,table=users``) repeat across lines, so each is parsed once into a small
+immutable template and cached (bounded); a line then costs a dict lookup and a float parse.
+Labels are shared read-only mappings (``EMPTY_LABELS`` when there are none), never copied per line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 from .escape import escape_metric_name
 from .event import EMPTY_LABELS, CounterEvent, Event, GaugeEvent, ObserverEvent, SetEvent
@@ -54,6 +58,13 @@ ErrorCallback = Callable[[str, str], None]
 _INFINITIES = (float("inf"), float("-inf"))
 _OBSERVER_TYPES = frozenset(("ms", "h", "d"))
 _INT64_LIMIT = 9.223372036854775807e18
+_CACHE_LIMIT = 4096  # entries per template cache; a full cache is simply emptied
+_CACHEABLE = 512  # longer names/suffixes are parsed every time (bounds the caches' memory)
+_MAX_COMPONENTS = 8  # value, type and at most six more, as statsd_exporter allows
+
+_Pairs = tuple[tuple[str, str], ...]
+_NameTags = tuple[str, _Pairs, int, Mapping[str, str]]
+"""A parsed tagged name: (metric name, label pairs, tag errors, the pairs as read-only labels)."""
 
 
 def _value_or_none(text: str) -> float | None:
@@ -63,9 +74,7 @@ def _value_or_none(text: str) -> float | None:
             value = float(text)
         except ValueError:
             return None
-        if value in _INFINITIES:
-            return None
-        return value
+        return None if value in _INFINITIES else value
     try:
         return parse_float(text)
     except ValueError:
@@ -80,11 +89,116 @@ def _repeat_count(rate: float) -> int:
     return int(inverse)
 
 
+def _tag_pairs(component: str, separator: str, dogstatsd: bool) -> tuple[_Pairs, int]:
+    """statsd_exporter's tag list parsing: (escaped key, value) pairs in order, and error count.
+
+    A tag is an error when empty, without separator, or with an empty key or value; a trailing
+    comma is not a tag. DogStatsD tags may each start with ``#``.
+    """
+    tags = component.split(",")
+    if not tags[-1]:
+        tags.pop()
+    pairs: list[tuple[str, str]] = []
+    errors = 0
+    for tag in tags:
+        if dogstatsd and tag[:1] == "#":
+            tag = tag[1:]
+        index = tag.find(separator)
+        if index <= 0 or index == len(tag) - 1:
+            errors += 1
+            continue
+        pairs.append((escape_metric_name(tag[:index]), tag[index + 1 :]))
+    return tuple(pairs), errors
+
+
+def _frozen(pairs: _Pairs) -> Mapping[str, str]:
+    return MappingProxyType(dict(pairs)) if pairs else EMPTY_LABELS
+
+
+class _Suffix:
+    """What follows a sample's value (``type|@rate|#tags|c:id|T...``), parsed once.
+
+    Replays statsd_exporter's per-component processing: errors in order (the last one fatal when
+    ``fatal``), tag errors up to that point, the labels the components add, the counter divisors
+    and the observer repeat count.
+    """
+
+    __slots__ = (
+        "errors",
+        "fatal",
+        "labels",
+        "pairs",
+        "rates",
+        "repeat",
+        "stat_type",
+        "tag_errors",
+        "too_many",
+    )
+
+    def __init__(self, suffix: str, dogstatsd: bool) -> None:
+        components = suffix.split("|")
+        stat_type = components[0]
+        self.stat_type = stat_type
+        self.too_many = len(components) + 1 > _MAX_COMPONENTS
+        errors: list[str] = []
+        pairs: list[tuple[str, str]] = []
+        rates: list[float] = []
+        tag_errors = 0
+        repeat = 1
+        fatal = False
+        extras = components[1:]
+        if "" in extras:
+            errors.append(MALFORMED_COMPONENT)
+            fatal = True
+            extras = []
+        for component in extras:
+            first = component[0]
+            if first == "#":
+                if dogstatsd:
+                    tag_pairs, bad = _tag_pairs(component[1:], ":", True)
+                    pairs.extend(tag_pairs)
+                    tag_errors += bad
+            elif first == "@":
+                try:
+                    rate = parse_float(component[1:])
+                except FloatRangeError as exc:
+                    errors.append(INVALID_SAMPLE_FACTOR)
+                    rate = exc.go_value
+                except ValueError:
+                    errors.append(INVALID_SAMPLE_FACTOR)
+                    rate = 0.0
+                if rate == 0:
+                    rate = 1.0
+                if stat_type == "c":
+                    rates.append(rate)
+                elif stat_type in _OBSERVER_TYPES:
+                    repeat = _repeat_count(rate)
+            elif first == "c":
+                if len(component) > 2 and component[1] == ":":
+                    pairs.append(("container_id", component[2:]))
+                else:
+                    errors.append(MALFORMED_CONTAINER_ID)
+                    fatal = True
+                    break
+            elif first != "T":  # "T": a DogStatsD timestamp, ignored as statsd_exporter does
+                errors.append(INVALID_SAMPLE_FACTOR)
+                fatal = True
+                break
+        self.errors = tuple(errors)
+        self.fatal = fatal
+        self.pairs: _Pairs = tuple(pairs)
+        self.labels = _frozen(self.pairs)
+        self.rates = tuple(rates)
+        self.repeat = repeat
+        self.tag_errors = tag_errors
+
+
 class LineParser:
     """Parse StatsD packets and lines into events; configure once, call from the listener.
 
     Every tag style is on by default, as in statsd_exporter (``--statsd.parse-*-tags``). Several
-    parsers may share one :class:`ParseStats` through ``stats``.
+    parsers may share one :class:`ParseStats` through ``stats``. Not thread-safe (one per task
+    or thread, or a lock around it); asyncio listeners can share one.
     """
 
     __slots__ = (
@@ -92,9 +206,11 @@ class LineParser:
         "_influxdb",
         "_librato",
         "_max_repeat",
+        "_name_cache",
         "_on_error",
         "_sets",
         "_signalfx",
+        "_suffix_cache",
         "stats",
     )
 
@@ -120,6 +236,8 @@ class LineParser:
         self._max_repeat = max_observer_repeat
         self._on_error = on_error
         self.stats = stats if stats is not None else ParseStats()
+        self._name_cache: dict[str, _NameTags] = {}
+        self._suffix_cache: dict[str, _Suffix] = {}
 
     # -- public entry points -------------------------------------------------------------------
 
@@ -155,8 +273,8 @@ class LineParser:
     def parse_lines_into(self, lines: Sequence[str], out: list[Event]) -> None:
         """Parse decoded lines (no ``\\n`` in them) and append their events to ``out``.
 
-        The hot loop: a plain ``name:value|type`` line never leaves it; anything else (tags after
-        the type, sample rates, several samples) goes through :meth:`_parse_rest`.
+        The hot loop: a plain ``name:value|type`` line never leaves it; a single sample with more
+        after its type goes to :meth:`_parse_sample`; several samples to :meth:`_parse_samples`.
         """
         stats = self.stats
         stats.lines_received += len(lines)
@@ -164,6 +282,7 @@ class LineParser:
         librato = self._librato
         influxdb = self._influxdb
         sets = self._sets
+        name_cache = self._name_cache
         append = out.append
         samples = 0
         tagged = 0
@@ -173,37 +292,44 @@ class LineParser:
                 if line:
                     self._error(MALFORMED_LINE, line)
                 continue
-            labels: dict[str, str] | None = None
+            labels: Mapping[str, str] = EMPTY_LABELS
             if (
                 (signalfx and ("[" in name or "]" in name))
                 or (librato and "#" in name)
                 or (influxdb and "," in name)
             ):
-                labels = {}
-                name = self._parse_name_and_tags(name, labels)
-            if ":" in rest:
-                self._parse_rest(line, name, rest, labels if labels is not None else {}, out)
-                continue
-            # One sample: no multi-value, no extended aggregation, no DogStatsD tag values.
-            value_str, bar, stat_type = rest.partition("|")
+                parsed = name_cache.get(name)
+                if parsed is None:
+                    parsed = self._split_name(name)
+                    if len(name) <= _CACHEABLE:
+                        if len(name_cache) >= _CACHE_LIMIT:
+                            name_cache.clear()
+                        name_cache[name] = parsed
+                name, _, errors, labels = parsed
+                if errors:
+                    stats.tag_errors += errors
+            value_str, bar, suffix = rest.partition("|")
             if not bar:
                 self._error(NOT_ENOUGH_PARTS_AFTER_COLON, line)
                 continue
             if labels and "|#" in rest:
                 self._error(MIXED_TAGGING_STYLES, line)
                 continue
-            if "|" in stat_type:
-                self._parse_sample(rest, name, labels if labels is not None else {}, line, out)
+            if ":" in value_str or (":" in suffix and "|#" not in rest):
+                self._parse_samples(line, name, value_str, suffix, labels, out)
+                continue
+            if "|" in suffix:
+                self._parse_sample(value_str, suffix, name, labels, line, out)
                 continue
             # Fast path: exactly ``value|type``.
             samples += 1
-            if stat_type == "s" and sets:
+            if suffix == "s" and sets:
                 if not value_str:
                     self._error(MALFORMED_VALUE, line)
                     continue
                 if labels:
                     tagged += 1
-                append(SetEvent(name, value_str, labels or EMPTY_LABELS))
+                append(SetEvent(name, value_str, labels))
                 continue
             if value_str and not value_str.lstrip(NUMERIC_CHARS):
                 try:
@@ -222,69 +348,86 @@ class LineParser:
                 value = maybe
             if labels:
                 tagged += 1
-                event_labels: Mapping[str, str] = labels
-            else:
-                event_labels = EMPTY_LABELS
-            if stat_type == "c":
-                append(CounterEvent(name, value, event_labels))
-            elif stat_type == "ms":
-                append(ObserverEvent(name, value / 1000, event_labels))
-            elif stat_type == "g":
-                append(GaugeEvent(name, value, event_labels, value_str[0] in "+-"))
-            elif stat_type == "h" or stat_type == "d":
-                append(ObserverEvent(name, value, event_labels))
+            if suffix == "c":
+                append(CounterEvent(name, value, labels))
+            elif suffix == "ms":
+                append(ObserverEvent(name, value / 1000, labels))
+            elif suffix == "g":
+                append(GaugeEvent(name, value, labels, value_str[0] in "+-"))
+            elif suffix == "h" or suffix == "d":
+                append(ObserverEvent(name, value, labels))
             else:
                 self._error(ILLEGAL_EVENT, line)
         stats.samples_received += samples
         stats.tags_received += tagged
 
-    def _parse_rest(
-        self, line: str, name: str, rest: str, labels: dict[str, str], out: list[Event]
-    ) -> None:
-        """Everything after the name when it holds a ``:``: several samples, or tag values."""
-        using_dogstatsd_tags = "|#" in rest
-        if using_dogstatsd_tags and labels:
-            self._error(MIXED_TAGGING_STYLES, line)
-            return
-        bar = rest.find("|")
-        if bar < 0:
-            self._error(NOT_ENOUGH_PARTS_AFTER_COLON, line)
-            return
-        head = rest[:bar]
-        if ":" in head:
-            # DogStatsD extended aggregation: ``v1:v2:v3|ms...`` -> one sample per value.
-            bar2 = rest.find("|", bar + 1)
-            agg_type = rest[bar + 1 :] if bar2 < 0 else rest[bar + 1 : bar2]
-            if agg_type not in _OBSERVER_TYPES:
-                self._error(INVALID_EXTENDED_AGGREGATE_TYPE, line)
-                return
-            suffix = rest[bar:]
-            for agg_value in head.split(":"):
-                self._parse_sample(agg_value + suffix, name, labels, line, out)
-        elif using_dogstatsd_tags:
-            self._parse_sample(rest, name, labels, line, out)
-        else:
-            for sample in rest.split(":"):
-                self._parse_sample(sample, name, labels, line, out)
-
     # -- samples -------------------------------------------------------------------------------
 
-    def _parse_sample(
-        self, sample: str, metric: str, labels: dict[str, str], line: str, out: list[Event]
+    def _parse_samples(
+        self,
+        line: str,
+        name: str,
+        head: str,
+        suffix: str,
+        labels: Mapping[str, str],
+        out: list[Event],
     ) -> None:
+        """Several samples on one line: DogStatsD extended values, or ``:``-separated samples."""
+        if ":" in head:
+            # ``v1:v2:v3|ms...``: one sample per value, all with the same suffix.
+            stat_type = suffix.partition("|")[0]
+            if stat_type not in _OBSERVER_TYPES:
+                self._error(INVALID_EXTENDED_AGGREGATE_TYPE, line)
+                return
+            for value_str in head.split(":"):
+                self._parse_sample(value_str, suffix, name, labels, line, out)
+            return
+        # ``a:1|c:2|g``: each ``:``-separated part is a sample of its own.
+        for sample in (head + "|" + suffix).split(":"):
+            value_str, bar, sample_suffix = sample.partition("|")
+            if not bar:
+                self.stats.samples_received += 1
+                self._error(MALFORMED_COMPONENT, line)
+                continue
+            self._parse_sample(value_str, sample_suffix, name, labels, line, out)
+
+    def _parse_sample(
+        self,
+        value_str: str,
+        suffix: str,
+        metric: str,
+        labels: Mapping[str, str],
+        line: str,
+        out: list[Event],
+    ) -> None:
+        """One ``value|suffix`` sample (statsd_exporter's per-sample loop body)."""
         stats = self.stats
         stats.samples_received += 1
-        components = sample.split("|")
-        count = len(components)
-        if count < 2 or count > 8:
+        cache = self._suffix_cache
+        template = cache.get(suffix)
+        if template is None:
+            template = _Suffix(suffix, self._dogstatsd)
+            if len(suffix) <= _CACHEABLE:
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[suffix] = template
+        if template.too_many:
             self._error(MALFORMED_COMPONENT, line)
             return
-        value_str = components[0]
-        stat_type = components[1]
+        stat_type = template.stat_type
         is_set = stat_type == "s" and self._sets
         value = 0.0
         if is_set:
             if not value_str:
+                self._error(MALFORMED_VALUE, line)
+                return
+        elif value_str and not value_str.lstrip(NUMERIC_CHARS):
+            try:
+                value = float(value_str)
+            except ValueError:
+                self._error(MALFORMED_VALUE, line)
+                return
+            if value in _INFINITIES:
                 self._error(MALFORMED_VALUE, line)
                 return
         else:
@@ -293,119 +436,62 @@ class LineParser:
                 self._error(MALFORMED_VALUE, line)
                 return
             value = maybe
-
-        repeat = 1
-        if count > 2:
-            extras = components[2:]
-            for component in extras:
-                if not component:
-                    self._error(MALFORMED_COMPONENT, line)
-                    return
-            for component in extras:
-                first = component[0]
-                if first == "@":
-                    try:
-                        rate = parse_float(component[1:])
-                    except FloatRangeError as exc:
-                        self._error(INVALID_SAMPLE_FACTOR, line)
-                        rate = exc.go_value
-                    except ValueError:
-                        self._error(INVALID_SAMPLE_FACTOR, line)
-                        rate = 0.0
-                    if rate == 0:
-                        rate = 1.0
-                    if stat_type == "c":
-                        value /= rate
-                    elif stat_type in _OBSERVER_TYPES:
-                        repeat = _repeat_count(rate)
-                elif first == "#":
-                    if self._dogstatsd:
-                        self._parse_dogstatsd_tags(component[1:], labels)
-                elif first == "c":
-                    if len(component) > 2 and component[1] == ":":
-                        labels["container_id"] = component[2:]
-                    else:
-                        self._error(MALFORMED_CONTAINER_ID, line)
-                        return
-                elif first == "T":
-                    # DogStatsD v1.3 timestamp: statsd_exporter ignores it, and so do we.
-                    pass
-                else:
-                    self._error(INVALID_SAMPLE_FACTOR, line)
-                    return
-
-        event_labels: Mapping[str, str] = labels if labels else EMPTY_LABELS
+        for reason in template.errors:
+            self._error(reason, line)
+        if template.tag_errors:
+            stats.tag_errors += template.tag_errors
+        if template.fatal:
+            return
+        if template.pairs:
+            labels = template.labels if not labels else {**labels, **dict(template.pairs)}
         if labels:
             stats.tags_received += 1
         if stat_type == "c":
-            out.append(CounterEvent(metric, value, event_labels))
+            for rate in template.rates:
+                value /= rate
+            out.append(CounterEvent(metric, value, labels))
         elif stat_type == "g":
-            out.append(GaugeEvent(metric, value, event_labels, value_str[0] in "+-"))
+            out.append(GaugeEvent(metric, value, labels, value_str[0] in "+-"))
         elif stat_type in _OBSERVER_TYPES:
+            repeat = template.repeat
             if repeat <= 0:
                 return
             if stat_type == "ms":
                 value = value / 1000
-            event = ObserverEvent(metric, value, event_labels)
+            event = ObserverEvent(metric, value, labels)
             if repeat == 1:
                 out.append(event)
             else:
                 out.extend([event] * min(repeat, self._max_repeat))
         elif is_set:
-            out.append(SetEvent(metric, value_str, event_labels))
+            out.append(SetEvent(metric, value_str, labels))
         else:
             self._error(ILLEGAL_EVENT, line)
 
-    # -- tags ----------------------------------------------------------------------------------
+    # -- names with tags -----------------------------------------------------------------------
 
-    def _parse_name_and_tags(self, name: str, labels: dict[str, str]) -> str:
-        """Strip SignalFX, Librato or InfluxDB tags from ``name`` into ``labels``."""
+    def _split_name(self, name: str) -> _NameTags:
+        """Parse a name carrying tags (cached by the caller): SignalFX, else Librato/InfluxDB."""
         if self._signalfx:
             start = name.find("[")
             end = name.find("]")
             if start >= 0 and end >= 0:
                 if end < start:
                     # ``a]b[c``: statsd_exporter would crash slicing; count it as a tag error.
-                    self.stats.tag_errors += 1
-                    return name
-                self._parse_name_tags(name[start + 1 : end], labels)
-                return name[:start] + name[end + 1 :]
+                    return name, (), 1, EMPTY_LABELS
+                pairs, errors = _tag_pairs(name[start + 1 : end], "=", False)
+                return name[:start] + name[end + 1 :], pairs, errors, _frozen(pairs)
             if start >= 0 or end >= 0:
-                self.stats.tag_errors += 1
-                return name
+                return name, (), 1, EMPTY_LABELS
         index = name.find("#") if self._librato else -1
         if self._influxdb:
             comma = name.find(",")
             if comma >= 0 and (index < 0 or comma < index):
                 index = comma
         if index >= 0:
-            self._parse_name_tags(name[index + 1 :], labels)
-            return name[:index]
-        return name
-
-    def _parse_name_tags(self, component: str, labels: dict[str, str]) -> None:
-        tags = component.split(",")
-        last = tags.pop()
-        for tag in tags:
-            self._parse_tag(tag, "=", labels)
-        if last:
-            self._parse_tag(last, "=", labels)
-
-    def _parse_dogstatsd_tags(self, component: str, labels: dict[str, str]) -> None:
-        tags = component.split(",")
-        last = tags.pop()
-        for tag in tags:
-            self._parse_tag(tag[1:] if tag[:1] == "#" else tag, ":", labels)
-        if last:
-            self._parse_tag(last[1:] if last[:1] == "#" else last, ":", labels)
-
-    def _parse_tag(self, tag: str, separator: str, labels: dict[str, str]) -> None:
-        index = tag.find(separator)
-        if index <= 0 or index == len(tag) - 1:
-            # empty tag, no separator, empty key or empty value
-            self.stats.tag_errors += 1
-            return
-        labels[escape_metric_name(tag[:index])] = tag[index + 1 :]
+            pairs, errors = _tag_pairs(name[index + 1 :], "=", False)
+            return name[:index], pairs, errors, _frozen(pairs)
+        return name, (), 0, EMPTY_LABELS
 
     # -- errors --------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Each listener hands raw bytes to one callback, ``on_data(data)``, and counts what
 statsd_exporter counts for it (packets, connections, connection errors, over-long TCP lines).
-A TCP line longer than the limit closes that connection (the rest of it cannot be trusted) and
+TCP lines may end in ``\r\n``. A TCP line longer than the limit closes that connection (the rest of it cannot be trusted) and
 is counted; a client that sends forever without a newline is therefore cut off at the limit.
 """
 
@@ -226,12 +226,14 @@ class TcpListener:
                     if len(complete) > limit and _longest_line(complete) > limit:
                         self._too_long()
                         return
-                    self.on_data(complete)
+                    self.on_data(
+                        complete.replace(b"\r\n", b"\n") if b"\r" in complete else complete
+                    )
                 if len(pending) > limit:
                     self._too_long()
                     return
             if pending:
-                self.on_data(pending)
+                self.on_data(pending.rstrip(b"\r"))
         except (ConnectionError, OSError) as exc:
             self.stats.tcp_connection_errors += 1
             log.debug("tcp connection error", error=str(exc))

@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from ..duration import parse_go_duration
+from podkit.core.durations import parse_go_duration
+
 from ..event import MetricType
 from ..gofloat import parse_float
 from .goregex import GoRegexError, compile_go_regex

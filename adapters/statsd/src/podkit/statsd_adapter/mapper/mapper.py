@@ -6,8 +6,8 @@ in file order (unanchored search; the first whose regex matches and whose ``matc
 fits wins). Misses are cached too.
 
 :meth:`MetricMapper.get_mapping` answers with a :class:`MappingResult`: the escaped Prometheus
-name, the labels, and every option resolved against ``defaults``; its ``mapping`` is the matching
-:class:`~.schema.MetricMapping` carrying the substituted name (statsd_exporter's shape).
+name, the labels, and every option resolved against ``defaults`` (resolved once per mapping at
+load time, so a cache miss costs the match and the substitutions only).
 
 A mapper is immutable once built; to reload a mapping file build a new one (:func:`load_mapper`)
 and swap it in (the cache goes with the old one, as statsd_exporter resets its cache on reload).
@@ -15,7 +15,6 @@ and swap it in (the cache goes with the old one, as statsd_exporter resets its c
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,12 +41,66 @@ from .template import ExpandTemplate, GlobTemplate
 __all__ = ["MappingResult", "MetricMapper", "load_mapper"]
 
 
+_Options = tuple[
+    Action,
+    float,
+    bool,
+    "str | None",
+    "float | None",
+    ObserverType,
+    HistogramOptions,
+    tuple[float, ...],
+    SummaryOptions,
+]
+
+
+def _resolve(mapping: MetricMapping | None, defaults: Defaults) -> _Options:
+    """A mapping's options resolved against the defaults, as statsd_exporter's exporter does."""
+    if mapping is None:
+        observer = defaults.observer_type
+        histogram = None
+        summary = None
+        head: tuple[Action, float, bool, str | None, float | None] = (
+            Action.MAP,
+            defaults.ttl,
+            False,
+            None,
+            None,
+        )
+    else:
+        observer = mapping.observer_type or defaults.observer_type
+        histogram = mapping.histogram_options
+        summary = mapping.summary_options
+        head = (mapping.action, mapping.ttl, mapping.honor_labels, mapping.help, mapping.scale)
+    buckets = (
+        histogram.buckets
+        if histogram is not None and histogram.buckets
+        else defaults.histogram_options.buckets
+    )
+    if summary is None:
+        summary = SummaryOptions(quantiles=defaults.summary_options.quantiles)
+    elif not summary.quantiles:
+        summary = SummaryOptions(
+            defaults.summary_options.quantiles,
+            summary.max_age,
+            summary.age_buckets,
+            summary.buf_cap,
+        )
+    return (
+        *head,
+        observer or ObserverType.SUMMARY,
+        histogram or defaults.histogram_options,
+        buckets,
+        summary,
+    )
+
+
 class MappingResult:
     """The outcome of one lookup; shared through the cache, so never mutate ``labels``.
 
     ``name`` is the final Prometheus name (escaped); ``raw_name`` is the mapping's name after
     capture substitution, before escaping (the StatsD name when unmatched); ``mapping`` is the
-    matching mapping with that substituted ``name`` (None when unmatched). ``labels`` are the
+    matching mapping as configured (None when unmatched). ``labels`` are the
     labels the mapping sets; the exporter merges them over the event's tags (or under them when
     ``honor_labels``). The rest is resolved the way statsd_exporter's exporter and registry
     resolve it, so the exporter need not know about defaults:
@@ -79,55 +132,29 @@ class MappingResult:
 
     def __init__(
         self,
-        *,
         matched: bool,
         name: str,
         raw_name: str,
         labels: Mapping[str, str],
         mapping: MetricMapping | None,
-        defaults: Defaults,
+        options: _Options,
     ) -> None:
         self.matched = matched
         self.name = name
         self.raw_name = raw_name
         self.labels = labels
         self.mapping = mapping
-        if mapping is None:
-            self.action = Action.MAP
-            self.ttl = defaults.ttl
-            self.honor_labels = False
-            self.help: str | None = None
-            self.scale: float | None = None
-            observer = defaults.observer_type
-            histogram = None
-            summary = None
-        else:
-            self.action = mapping.action
-            self.ttl = mapping.ttl
-            self.honor_labels = mapping.honor_labels
-            self.help = mapping.help
-            self.scale = mapping.scale
-            observer = mapping.observer_type or defaults.observer_type
-            histogram = mapping.histogram_options
-            summary = mapping.summary_options
-        self.observer_type: ObserverType = observer or ObserverType.SUMMARY
-        self.histogram_options: HistogramOptions = histogram or defaults.histogram_options
-        self.histogram_buckets = (
-            histogram.buckets
-            if histogram is not None and histogram.buckets
-            else defaults.histogram_options.buckets
-        )
-        if summary is None:
-            self.summary_options = SummaryOptions(quantiles=defaults.summary_options.quantiles)
-        elif not summary.quantiles:
-            self.summary_options = SummaryOptions(
-                defaults.summary_options.quantiles,
-                summary.max_age,
-                summary.age_buckets,
-                summary.buf_cap,
-            )
-        else:
-            self.summary_options = summary
+        (
+            self.action,
+            self.ttl,
+            self.honor_labels,
+            self.help,
+            self.scale,
+            self.observer_type,
+            self.histogram_options,
+            self.histogram_buckets,
+            self.summary_options,
+        ) = options
 
     def __repr__(self) -> str:
         return (
@@ -141,6 +168,7 @@ class _GlobEntry:
     mapping: MetricMapping
     name: GlobTemplate
     labels: tuple[tuple[str, GlobTemplate], ...]
+    options: _Options
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +177,7 @@ class _RegexEntry:
     regex: re.Pattern[str]
     name: ExpandTemplate
     labels: tuple[tuple[str, ExpandTemplate], ...]
+    options: _Options
 
 
 _METRIC_TYPES = tuple(t.value for t in MetricType)
@@ -157,7 +186,7 @@ _METRIC_TYPES = tuple(t.value for t in MetricType)
 class MetricMapper:
     """Maps StatsD names to Prometheus names and labels with one mapping configuration."""
 
-    __slots__ = ("_cache", "_glob", "_regexes", "config")
+    __slots__ = ("_cache", "_glob", "_regexes", "_unmatched", "config")
 
     def __init__(
         self,
@@ -170,6 +199,8 @@ class MetricMapper:
         self._cache: LookupCache[tuple[str, str], MappingResult] = make_cache(
             cache_size, cache_type
         )
+        defaults = self.config.defaults
+        self._unmatched = _resolve(None, defaults)
         glob: GlobMatcher[_GlobEntry] = GlobMatcher(
             _METRIC_TYPES, ordering_disabled=self.config.defaults.glob_disable_ordering
         )
@@ -183,6 +214,7 @@ class MetricMapper:
                     mapping,
                     GlobTemplate(mapping.name, captures),
                     tuple((k, GlobTemplate(v, captures)) for k, v in mapping.labels.items()),
+                    _resolve(mapping, defaults),
                 )
                 added = glob.add(
                     mapping.match,
@@ -197,6 +229,7 @@ class MetricMapper:
                         compile_go_regex(mapping.match),
                         ExpandTemplate(mapping.name),
                         tuple((k, ExpandTemplate(v)) for k, v in mapping.labels.items()),
+                        _resolve(mapping, defaults),
                     )
                 )
         glob.finish()
@@ -245,7 +278,6 @@ class MetricMapper:
         return result
 
     def _lookup(self, name: str, metric_type: str) -> MappingResult:
-        defaults = self.config.defaults
         if self._glob is not None:
             found = self._glob.match(name, metric_type)
             if found is not None:
@@ -253,12 +285,12 @@ class MetricMapper:
                 raw = entry.name.format(captures)
                 labels = {key: template.format(captures) for key, template in entry.labels}
                 return MappingResult(
-                    matched=True,
-                    name=escape_metric_name(raw),
-                    raw_name=raw,
-                    labels=labels or EMPTY_LABELS,
-                    mapping=_named(entry.mapping, raw),
-                    defaults=defaults,
+                    True,
+                    escape_metric_name(raw),
+                    raw,
+                    labels or EMPTY_LABELS,
+                    entry.mapping,
+                    entry.options,
                 )
         for regex_entry in self._regexes:
             match = regex_entry.regex.search(name)
@@ -270,26 +302,16 @@ class MetricMapper:
             raw = regex_entry.name.expand(match)
             labels = {key: template.expand(match) for key, template in regex_entry.labels}
             return MappingResult(
-                matched=True,
-                name=escape_metric_name(raw),
-                raw_name=raw,
-                labels=labels or EMPTY_LABELS,
-                mapping=_named(regex_entry.mapping, raw),
-                defaults=defaults,
+                True,
+                escape_metric_name(raw),
+                raw,
+                labels or EMPTY_LABELS,
+                regex_entry.mapping,
+                regex_entry.options,
             )
         return MappingResult(
-            matched=False,
-            name=escape_metric_name(name),
-            raw_name=name,
-            labels=EMPTY_LABELS,
-            mapping=None,
-            defaults=defaults,
+            False, escape_metric_name(name), name, EMPTY_LABELS, None, self._unmatched
         )
-
-
-def _named(mapping: MetricMapping, name: str) -> MetricMapping:
-    """The mapping as matched: a copy carrying the substituted name (Go's copyMetricMapping)."""
-    return mapping if mapping.name == name else dataclasses.replace(mapping, name=name)
 
 
 def load_mapper(

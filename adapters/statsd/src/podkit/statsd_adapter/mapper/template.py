@@ -16,7 +16,9 @@ Both compile to a list of literal pieces and capture slots, so formatting is a j
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import cast
 
 __all__ = ["ExpandTemplate", "GlobTemplate"]
 
@@ -25,14 +27,17 @@ _SLOT = "\x00"
 
 
 class GlobTemplate:
-    """A glob mapping's ``name`` or label value with ``$N`` references to the ``*`` captures."""
+    """A glob mapping's ``name`` or label value with ``$N`` references to the ``*`` captures.
 
-    __slots__ = ("_indexes", "_pieces", "constant")
+    Compiled to a ``%``-format string and a C-level item getter, so formatting is one call.
+    """
+
+    __slots__ = ("_format", "_getter", "constant")
 
     def __init__(self, expression: str, capture_count: int) -> None:
         self.constant: str | None = None
-        self._pieces: tuple[str, ...] = ()
-        self._indexes: tuple[int, ...] = ()
+        self._format = ""
+        self._getter: Callable[[Sequence[str]], tuple[str, ...]] | None = None
         matches = list(_GLOB_REFERENCE.finditer(expression))
         if not matches:
             self.constant = expression
@@ -53,21 +58,30 @@ class GlobTemplate:
         if len(pieces) == 1:
             self.constant = pieces[0]
             return
-        # Sprintf semantics when counts disagree: missing arguments print nothing here.
+        # Sprintf semantics when counts disagree: a slot without an argument prints nothing
+        # (fold it into the literal text); extra arguments are ignored.
         slots = len(pieces) - 1
-        indexes = (indexes + [-1] * slots)[:slots]
-        self._pieces = tuple(pieces)
-        self._indexes = tuple(indexes)
+        used = indexes[:slots]
+        literal = [piece.replace("%", "%%") for piece in pieces]
+        fmt = literal[0]
+        for slot in range(slots):
+            fmt += ("%s" if slot < len(used) else "") + literal[slot + 1]
+        self._format = fmt
+        self._getter = (
+            cast("Callable[[Sequence[str]], tuple[str, ...]]", itemgetter(*used))
+            if len(used) > 1
+            else _single(used[0])
+        )
 
     def format(self, captures: Sequence[str]) -> str:
         if self.constant is not None:
             return self.constant
-        pieces = self._pieces
-        parts = [pieces[0]]
-        for slot, index in enumerate(self._indexes):
-            parts.append(captures[index] if 0 <= index < len(captures) else "")
-            parts.append(pieces[slot + 1])
-        return "".join(parts)
+        assert self._getter is not None
+        return self._format % self._getter(captures)
+
+
+def _single(index: int) -> Callable[[Sequence[str]], tuple[str]]:
+    return lambda captures: (captures[index],)
 
 
 def _extract(template: str) -> tuple[str, int, str] | None:

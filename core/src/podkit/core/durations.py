@@ -1,8 +1,9 @@
 """Go ``time.Duration`` text: parsing (``time.ParseDuration``) and printing (``Duration.String``).
 
-The mapping YAML writes ``ttl`` and ``summary_options.max_age`` as Go durations (``10s``,
-``1m30s``, ``1.5h``, ``250ms``); statsd_exporter prints them back the Go way (``5m0s``). Durations
-are kept as whole nanoseconds internally, like Go, and handed to the rest of podkit as seconds.
+Flags (``--period=10s``), env vars and config files (statsd_exporter's ``ttl: 1m30s``) write
+durations the Go way, and podkit prints them back the Go way (``5m0s``). Durations are whole
+nanoseconds here, exactly as in Go (overflow and all); :mod:`podkit.core.values` hands them to the
+rest of podkit as float seconds.
 """
 
 from __future__ import annotations
