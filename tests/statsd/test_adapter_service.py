@@ -120,6 +120,8 @@ async def test_udp_lines_are_mapped_and_exposed(running: Running) -> None:
     assert samples["statsd_exporter_sample_errors_total{reason=malformed_line}"] == 1
     assert samples["statsd_exporter_udp_packets_total"] == 1
     assert samples["statsd_exporter_loaded_mappings"] == 4
+    assert samples["statsd_metric_mapper_cache_gets_total"] >= 8
+    assert samples["statsd_metric_mapper_cache_length"] >= 5
 
 
 async def test_tcp_and_unixgram_listeners(running: Running) -> None:
@@ -217,7 +219,7 @@ async def test_reload_keeps_the_old_mapping_when_the_new_file_is_bad(
 
 
 async def test_lifecycle_endpoints(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, enable_lifecycle=True)
+    settings = make_settings(tmp_path, enable_lifecycle=True, cache_type="random")
     async with StatsdAdapter(settings) as adapter:
         base = adapter.admin.url
         async with aiohttp.ClientSession() as session:

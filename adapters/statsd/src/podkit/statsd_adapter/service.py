@@ -25,7 +25,7 @@ from podkit.statsd_adapter.exporter import Exporter
 from podkit.statsd_adapter.exposition import render
 from podkit.statsd_adapter.line import LineParser
 from podkit.statsd_adapter.listener import ListenerStats, TcpListener, UdpListener, UnixgramListener
-from podkit.statsd_adapter.mapper import MapperConfigError, MetricMapper
+from podkit.statsd_adapter.mapper import MapperConfigError, MetricMapper, load_mapper
 from podkit.statsd_adapter.registry import SeriesRegistry
 from podkit.statsd_adapter.relay import Relay
 from podkit.statsd_adapter.settings import StatsdSettings
@@ -85,6 +85,7 @@ class StatsdAdapter(Service[StatsdSettings]):
                 lambda: self._udp.kernel_drops() if self._udp is not None else None,
                 lambda: self.relay,
                 self.reloads,
+                lambda: self.mapper.cache,
             )
         )
         self.admin.add_route("GET", s.telemetry_path, self._metrics)
@@ -116,10 +117,11 @@ class StatsdAdapter(Service[StatsdSettings]):
         return False  # the adapter serves its own metrics endpoint (series + self-metrics)
 
     def _load_mapper(self) -> MetricMapper:
-        path = self.settings.mapping_config
-        if not path:
-            return MetricMapper(cache_size=self.settings.cache_size)
-        return MetricMapper.from_file(path, cache_size=self.settings.cache_size)
+        return load_mapper(
+            self.settings.mapping_config or None,
+            cache_size=self.settings.cache_size,
+            cache_type=self.settings.cache_type,
+        )
 
     # --- the data path ----------------------------------------------------------------------------
 

@@ -114,7 +114,7 @@ class StatsdSettings(ServiceSettings):
         default="lru",
         parse=v.choice("lru", "random"),
         flag="--statsd.cache-type",
-        help="accepted for statsd_exporter compatibility; the mapping cache is always LRU",
+        help="mapping cache eviction: lru, or random (cheaper on hits, for very many names)",
         group="mapping",
     )
     event_queue_size: int = setting(

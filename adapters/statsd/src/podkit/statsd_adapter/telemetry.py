@@ -15,6 +15,8 @@ from prometheus_client.registry import Collector
 
 from podkit.statsd_adapter.exporter import ExportStats
 from podkit.statsd_adapter.listener import ListenerStats
+from podkit.statsd_adapter.mapper import MappingResult
+from podkit.statsd_adapter.mapper.cache import LookupCache
 from podkit.statsd_adapter.registry import Kind, SeriesRegistry
 from podkit.statsd_adapter.relay import Relay
 from podkit.statsd_adapter.stats import SAMPLE_ERROR_REASONS, ParseStats
@@ -50,8 +52,10 @@ class AdapterCollector(Collector):
         udp_drops: Callable[[], int | None],
         relay: Callable[[], Relay | None],
         reloads: dict[str, int],
+        cache: Callable[[], LookupCache[tuple[str, str], MappingResult]],
     ) -> None:
         self.reloads = reloads
+        self.cache = cache
         self.parse = parse
         self.listen = listen
         self.export = export
@@ -165,6 +169,22 @@ class AdapterCollector(Collector):
         )
         yield _labelled(
             "config_reloads", "The number of configuration reloads.", "outcome", self.reloads
+        )
+        cache = self.cache()
+        yield CounterMetricFamily(
+            "statsd_metric_mapper_cache_gets",
+            "The count of total metric cache gets.",
+            value=cache.gets,
+        )
+        yield CounterMetricFamily(
+            "statsd_metric_mapper_cache_hits",
+            "The count of total metric cache hits.",
+            value=cache.hits,
+        )
+        yield GaugeMetricFamily(
+            "statsd_metric_mapper_cache_length",
+            "The count of unique metrics currently cached.",
+            value=len(cache),
         )
         relay = self.relay()
         if relay is not None:
