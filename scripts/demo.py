@@ -6,9 +6,11 @@ Each part is a process started from this workspace; parts are added as component
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -27,11 +29,66 @@ class Part:
     try_it: list[str] = field(default_factory=list)
     show: tuple[str, str] | None = None
     """(URL, prefix): after start-up, print the lines of that page that start with the prefix."""
+    cleanup: list[Path] = field(default_factory=list)
+    """Directories removed when the demo stops."""
+
+
+def git_sync_parts() -> list[Part]:
+    """git-sync serving a local repository over HTTP, with a committer pushing every 5 s."""
+    base = Path(tempfile.mkdtemp(prefix="podkit-demo-git-sync."))
+    subprocess.run([sys.executable, str(DEMO / "git_committer.py"), "init", str(base)], check=True)
+    root = base / "root"
+    admin = "http://127.0.0.1:9180"
+    page = "http://127.0.0.1:9181/html/index.html"
+    return [
+        Part(
+            title="git-sync (kubernetes/git-sync v4-compatible) syncing a local repository",
+            argv=[
+                sys.executable,
+                "-m",
+                "podkit.git_sync.cli",
+                f"--repo=file://{base / 'site.git'}",
+                f"--root={root}",
+                "--link=html",
+                "--period=1s",
+                "--http-bind=127.0.0.1:9180",
+                "--http-metrics",
+                "--log-format=text",
+            ],
+            ready_url=admin + "/",  # 503 until the first sync
+            urls={"status": admin + "/", "metrics": admin + "/metrics"},
+            try_it=[f"ls -l {root}/html   # the link moves to a new worktree on each commit"],
+            cleanup=[base],
+        ),
+        Part(
+            title="a web server for the synced tree (the link moves: it serves the root)",
+            argv=[
+                sys.executable,
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(root),
+                "9181",
+            ],
+            ready_url=page,
+            urls={"git-sync page": page},
+            try_it=[f"watch -n1 curl -s {page}   # a new commit every 5 s"],
+            show=(page, "<h1>"),
+        ),
+        Part(
+            title="a committer pushing a new index.html every 5 s",
+            argv=[sys.executable, str(DEMO / "git_committer.py"), "loop", str(base), "5"],
+            ready_url="",
+        ),
+    ]
 
 
 def parts() -> list[Part]:
     statsd_web = "http://127.0.0.1:9102"
     return [
+        *git_sync_parts(),
         Part(
             title="StatsD adapter (statsd_exporter-compatible), fed by a sample shop app",
             argv=[
@@ -77,6 +134,7 @@ def wait_ready(url: str, timeout: float = 20.0) -> bool:
 
 def main() -> int:
     running: list[tuple[Part, subprocess.Popen[bytes]]] = []
+    cleanup: list[Path] = []
     stop = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -87,6 +145,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         for part in parts():
+            cleanup.extend(part.cleanup)
             proc = subprocess.Popen(part.argv, cwd=ROOT, start_new_session=True)
             running.append((part, proc))
             if not wait_ready(part.ready_url):
@@ -129,6 +188,8 @@ def main() -> int:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for path in cleanup:
+            shutil.rmtree(path, ignore_errors=True)
         print("demo: stopped", file=sys.stderr)
 
 

@@ -132,3 +132,32 @@ async def until(condition: Callable[[], object], timeout: float = 30.0, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def add_submodule(upstream: Upstream, sub: Upstream, path: str, url: str) -> str:
+    """Add ``sub`` to ``upstream`` at ``path`` with ``url`` in .gitmodules; push; the new hash."""
+    git(
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        sub.url,
+        path,
+        cwd=upstream.work,
+    )
+    git("config", "-f", ".gitmodules", f"submodule.{path}.url", url, cwd=upstream.work)
+    return upstream.commit({}, f"add submodule {path}")
+
+
+def run_sidecar(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the sidecar to its end (``--one-time`` runs) and return its result."""
+    return subprocess.run(
+        sidecar_argv(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )

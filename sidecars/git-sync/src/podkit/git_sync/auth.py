@@ -3,7 +3,7 @@
 git-sync never touches the user's ``~/.gitconfig``: every git it runs gets ``GIT_CONFIG_GLOBAL``
 pointing at a file in a private (0700) directory and ``GIT_CONFIG_NOSYSTEM``. Credentials
 (``--username`` with ``$GITSYNC_PASSWORD`` or ``--password-file``, each ``--credential``, and what
-``--askpass-url`` answers) are written before every sync to a 0600 file in that directory and
+``--askpass-url`` answers, and a GitHub App installation token) are written before every sync to a 0600 file in that directory and
 served by git's own ``store`` credential helper, so no secret is ever in a process's argv, in an
 environment variable of git, or in a log line. SSH goes through ``GIT_SSH_COMMAND`` with the
 ``--ssh-key-file`` keys and known-hosts checking; ``--cookie-file`` sets ``http.cookiefile``;
@@ -24,6 +24,10 @@ import aiohttp
 
 from podkit.core import REDACTOR, get_logger
 from podkit.git_sync.gitcmd import Git
+from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
+from podkit.git_sync.github_app import USERNAME as GITHUB_APP_USERNAME
+from podkit.git_sync.github_app import GitHubApp, GitHubAppError
+from podkit.git_sync.metrics import GitSyncMetrics
 from podkit.git_sync.settings import Credential, GitSyncSettings
 
 log = get_logger("podkit.git_sync.auth")
@@ -33,56 +37,6 @@ COOKIE_FILE = "/etc/git-secret/cookie_file"
 
 class AuthError(Exception):
     """Credentials could not be prepared (a missing password file, a failing askpass URL)."""
-
-
-def parse_git_config(text: str) -> list[tuple[str, str]]:
-    """Parse git-sync's ``--git-config`` syntax: ``key:val,"quoted.key":"quoted, val"``.
-
-    Keys and values may be double-quoted (with backslash escapes) to hold ``,`` or ``:``.
-    """
-    pairs: list[tuple[str, str]] = []
-    pos = 0
-    n = len(text)
-
-    def token(stops: str) -> str:
-        nonlocal pos
-        while pos < n and text[pos] == " ":
-            pos += 1
-        if pos < n and text[pos] == '"':
-            pos += 1
-            out: list[str] = []
-            while pos < n and text[pos] != '"':
-                if text[pos] == "\\" and pos + 1 < n:
-                    pos += 1
-                    out.append({"n": "\n", "t": "\t"}.get(text[pos], text[pos]))
-                else:
-                    out.append(text[pos])
-                pos += 1
-            if pos >= n:
-                raise ValueError(f"unterminated quote in {text!r}")
-            pos += 1
-            return "".join(out)
-        start = pos
-        while pos < n and text[pos] not in stops:
-            pos += 1
-        return text[start:pos].strip()
-
-    while pos < n:
-        key = token(":")
-        if pos >= n or text[pos] != ":":
-            raise ValueError(f"config {key!r} has no ':' and value")
-        pos += 1
-        value = token(",")
-        if not key:
-            raise ValueError("empty config key")
-        pairs.append((key, value))
-        while pos < n and text[pos] == " ":
-            pos += 1
-        if pos < n:
-            if text[pos] != ",":
-                raise ValueError(f"unexpected {text[pos]!r} after config {key!r}")
-            pos += 1
-    return pairs
 
 
 def _ssh_command(settings: GitSyncSettings) -> str:
@@ -137,6 +91,7 @@ class GitAuth:
         )
         self.env = env
         self.git = Git(settings.git, env)
+        self.github_app = GitHubApp(settings) if settings.github_app_enabled else None
 
     async def configure(self, timeout: float = 30.0) -> None:
         """Write the private git config: defaults, then cookie file, then the user's configs."""
@@ -156,28 +111,45 @@ class GitAuth:
         for key, value in config:
             await self.git.run("config", "--global", key, value, cwd=cwd, timeout=timeout)
         for item in self.settings.git_config_add:
-            key, sep, value = item.partition(":")
-            if not sep or not key.strip():
-                raise AuthError(f"invalid --git-config-add {item!r}: expected 'section.key:value'")
-            await self.git.run(
-                "config", "--global", "--add", key.strip(), value, cwd=cwd, timeout=timeout
-            )
+            try:
+                key, value = parse_git_config_add(item)
+            except ValueError as exc:
+                raise AuthError(f"invalid --git-config-add: {exc}") from None
+            await self.git.run("config", "--global", "--add", key, value, cwd=cwd, timeout=timeout)
 
-    async def refresh(self, session: aiohttp.ClientSession | None = None) -> list[str]:
-        """Re-read password files (and call ``--askpass-url``); rewrite the credential store.
-
-        Returns the outcome of the askpass call for metrics: ``[]``, ``["success"]`` or raises.
+    async def refresh(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        metrics: GitSyncMetrics | None = None,
+    ) -> None:
+        """Re-read password files, call ``--askpass-url``, renew the GitHub App token if it is
+        due; rewrite the credential store. Askpass calls and token refreshes are counted in
+        ``metrics``; any failure raises :class:`AuthError`.
         """
         lines: list[str] = []
         for cred in self.settings.credentials:
             lines.append(_store_line(cred.url, cred.username, self._password(cred)))
-        calls: list[str] = []
         if self.settings.askpass_url:
-            username, password = await self._askpass(session)
+            try:
+                username, password = await self._askpass(session)
+            except AuthError:
+                if metrics is not None:
+                    metrics.askpass_calls.inc("error")
+                raise
+            if metrics is not None:
+                metrics.askpass_calls.inc("success")
             lines.insert(0, _store_line(self.settings.resolved_repo, username, password))
-            calls.append("success")
+        if self.github_app is not None:
+            try:
+                token, refreshed = await self.github_app.token(session)
+            except GitHubAppError as exc:
+                if metrics is not None:
+                    metrics.github_app_token_refreshes.inc("error")
+                raise AuthError(str(exc)) from None
+            if refreshed and metrics is not None:
+                metrics.github_app_token_refreshes.inc("success")
+            lines.insert(0, _store_line(self.settings.resolved_repo, GITHUB_APP_USERNAME, token))
         self._write_store(lines)
-        return calls
 
     def _password(self, cred: Credential) -> str:
         if not cred.password_file:

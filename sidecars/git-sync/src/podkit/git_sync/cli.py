@@ -1,8 +1,9 @@
 """The ``podkit-git-sync`` command: git-sync v4's command line over :class:`GitSync`.
 
-``--man`` prints the manual (generated from the settings) and exits; everything else is
-podkit-core's :func:`~podkit.core.main`: settings errors exit 2 with one line, a failed start or
-too many sync failures exit 1, SIGTERM drains the in-flight sync and exits 0.
+Everything is podkit-core's :func:`~podkit.core.main`: settings errors exit 2 with one line, a
+failed start or too many sync failures exit 1, SIGTERM drains the in-flight sync and exits 0;
+``--man`` is :meth:`GitSync.preflight` (prints the manual, exits 0). Run as PID 1, the command
+first becomes a tiny init (:mod:`.init`) that reaps zombies and runs the sidecar as its child.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ import sys
 from collections.abc import Sequence
 
 from podkit.core import main
-from podkit.git_sync.manual import manual, wants_manual
+from podkit.git_sync.init import run_supervised, should_supervise
 from podkit.git_sync.service import GitSync
 
 
 def run(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    if wants_manual(args):
-        sys.stdout.write(manual())
-        sys.exit(0)
+    if should_supervise():
+        sys.exit(run_supervised(args))
     sys.exit(main(GitSync, args))
 
 

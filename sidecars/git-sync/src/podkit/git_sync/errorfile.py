@@ -39,7 +39,8 @@ class ErrorFile:
             "err": " ".join(str(error).split()) or type(error).__name__,
             "args": details,
         }
-        text = REDACTOR(json.dumps(REDACTOR.fields(body), indent=2, default=str)) + "\n"
+        # every string in it is redacted (redacting the JSON text instead could break its quoting)
+        text = json.dumps(REDACTOR.fields(body), indent=2, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)

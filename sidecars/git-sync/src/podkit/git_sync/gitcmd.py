@@ -25,6 +25,12 @@ from podkit.core import get_logger, redact
 log = get_logger("podkit.git_sync.git")
 
 _MAX_OUTPUT = 4 * 1024 * 1024
+_BOILERPLATE = frozenset(
+    {
+        "Please make sure you have the correct access rights",
+        "and the repository exists.",
+    }
+)
 
 
 class CommandError(Exception):
@@ -43,7 +49,11 @@ class CommandError(Exception):
     @property
     def stderr_summary(self) -> str:
         """The last meaningful lines of stderr, on one line (git puts the cause last)."""
-        lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
+        lines = [
+            line.strip()
+            for line in self.stderr.splitlines()
+            if line.strip() and line.strip() not in _BOILERPLATE
+        ]
         return " | ".join(lines[-3:])
 
 

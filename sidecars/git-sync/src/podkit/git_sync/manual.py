@@ -8,15 +8,14 @@ hooks and the HTTP endpoint.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
 
-from podkit.core import values as v
 from podkit.git_sync.settings import GitSyncSettings
 
 _GROUPS = {
     "sync": "WHAT TO SYNC, AND WHERE",
     "loop": "WHEN TO SYNC",
     "hooks": "HOOKS",
+    "push": "SYNC ON PUSH (podkit)",
     "auth": "AUTHENTICATION",
     "git": "GIT",
     "http": "HTTP",
@@ -37,6 +36,18 @@ HOOKS
     succeed, and only ever for the newest hash.  The pre-publish exechook runs in the new worktree
     before the link is swapped; the tree is published only once it succeeds.
 
+SYNC ON PUSH
+    With --push-webhook-path (and a secret), a POST to that path of --http-bind triggers a sync
+    at once.  GitHub's X-Hub-Signature-256 (HMAC-SHA256 of the body with the secret) or GitLab's
+    X-Gitlab-Token (the secret itself) must match: a request with neither header gets 401, a
+    wrong one 403, a verified one 202.  GitHub's ping event answers 200 without syncing.  Polling
+    goes on at --period as a safety net.
+
+PID 1
+    Run as PID 1 (the container's entry point with no init), podkit-git-sync forks: the parent
+    stays PID 1, reaps every orphaned process (git's children), forwards signals to the child
+    that runs the sync, and exits with its exit code.
+
 HTTP
     With --http-bind: / answers 503 until the first sync and 200 after; /healthz and /readyz are
     liveness and readiness probes; /metrics (with --http-metrics) exports git-sync's metrics.
@@ -45,18 +56,6 @@ EXIT CODES
     0 after --one-time succeeded (hooks included) or after SIGTERM; 1 when consecutive failures
     exceed --max-failures, or a --one-time hook failed; 2 for a bad flag or env var.
 """
-
-
-def wants_manual(argv: Sequence[str]) -> bool:
-    for arg in argv:
-        if arg == "--man":
-            return True
-        if arg.startswith("--man="):
-            try:
-                return v.parse_bool(arg.split("=", 1)[1])
-            except ValueError:
-                return False
-    return False
 
 
 def flag_entries() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -70,9 +69,12 @@ def flag_entries() -> list[tuple[str, list[tuple[str, str]]]]:
             if decl.is_bool
             else f" <{(decl.parser.metavar if decl.parser else None) or 'string'}>"
         )
-        names = ", ".join(decl.flags) + metavar.lower().replace("{", "").replace("}", "")
-        if decl.env_names:
-            names += ", $" + ", $".join(decl.env_names)
+        envs = ", ".join("$" + name for name in decl.env_names)
+        if decl.flags:
+            names = ", ".join(decl.flags) + metavar.lower().replace("{", "").replace("}", "")
+            names += f", {envs}" if envs else ""
+        else:
+            names = f"{envs} (env only)"
         if decl.default_text is not None:
             default = decl.default_text
         else:

@@ -54,6 +54,11 @@ class Repo:
         self.root = root
         self.remote = remote
         self._checked = False
+        self._ensured = False
+
+    def invalidate(self) -> None:
+        """Check the repository in full at the next :meth:`ensure` (after a failed sync)."""
+        self._ensured = False
 
     @property
     def git_dir(self) -> Path:
@@ -84,7 +89,18 @@ class Repo:
         return removed
 
     async def ensure(self, timeout: float | None = None) -> None:
-        """Make sure ``root`` is a usable repository with ``origin`` = the remote."""
+        """Make sure ``root`` is a usable repository with ``origin`` = the remote.
+
+        After one success it only looks for the git dir and lock files (no git runs), until
+        :meth:`invalidate`: an idle poll should cost one ``ls-remote``.
+        """
+        if (
+            self._ensured
+            and self.git_dir.is_dir()
+            and not any((self.git_dir / name).exists() for name in ("shallow.lock", "index.lock"))
+        ):
+            return
+        self._ensured = False
         self.root.mkdir(parents=True, exist_ok=True)
         if not await self._usable(timeout):
             if any(self.root.iterdir()):
@@ -114,6 +130,7 @@ class Repo:
                 await self.git.run(
                     "remote", "set-url", "origin", self.remote, cwd=self.root, timeout=timeout
                 )
+        self._ensured = True
 
     async def _usable(self, timeout: float | None) -> bool:
         if not self.git_dir.is_dir():

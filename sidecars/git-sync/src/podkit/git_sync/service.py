@@ -22,6 +22,7 @@ import pwd
 import random
 import shutil
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -30,10 +31,12 @@ from prometheus_client import CollectorRegistry
 
 from podkit.core import Service
 from podkit.git_sync import __version__
-from podkit.git_sync.auth import AuthError, GitAuth
+from podkit.git_sync.auth import GitAuth
 from podkit.git_sync.errorfile import ErrorFile
 from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
+from podkit.git_sync.manual import manual
 from podkit.git_sync.metrics import GitSyncMetrics
+from podkit.git_sync.push import PushWebhook
 from podkit.git_sync.repo import Repo, is_sha
 from podkit.git_sync.settings import GitSyncSettings
 from podkit.git_sync.sync import Outcome, Syncer
@@ -45,6 +48,10 @@ def _abs(path: str, root: Path) -> Path | None:
     if not path:
         return None
     return Path(path) if os.path.isabs(path) else root / path
+
+
+class SyncTimeout(Exception):
+    """One sync took longer than ``--sync-timeout``."""
 
 
 def backoff_delay(failures: int, cap: float, rng: random.Random | None = None) -> float:
@@ -85,8 +92,26 @@ class GitSync(Service[GitSyncSettings]):
         self.link = Path()
         self.error_file = ErrorFile(None)
         self.admin.add_route("GET", "/", self._index)
+        self.push_webhook: PushWebhook | None = None
+        if self.settings.push_webhook_path:
+            self.push_webhook = PushWebhook(
+                self.trigger,
+                self.registry,
+                secret=self.settings.push_webhook_secret,
+                secret_file=self.settings.push_webhook_secret_file,
+            )
+            self.admin.add_route("*", self.settings.push_webhook_path, self.push_webhook.handle)
 
     # --- podkit hooks --------------------------------------------------------------------------
+
+    @classmethod
+    def preflight(cls, settings: GitSyncSettings) -> int | None:
+        """``--man`` prints the manual and exits 0, whatever else is (or is not) given."""
+        if settings.man:
+            sys.stdout.write(manual())
+            sys.stdout.flush()
+            return 0
+        return None
 
     def log_level(self) -> str | int:
         if self.settings.log_level != "info":
@@ -145,6 +170,8 @@ class GitSync(Service[GitSyncSettings]):
             self.spawn(runner.loop(), runner.hook.name)
         self._install_signal()
         self.health.not_ready("first-sync", "waiting for the first sync")
+        if self.push_webhook is not None:
+            self.log.info("push webhook enabled", path=s.push_webhook_path)
         self.log.info(
             "starting",
             repo=s.resolved_repo,
@@ -185,6 +212,7 @@ class GitSync(Service[GitSyncSettings]):
                 async with self.work():
                     outcome = await self._attempt()
             except (Exception, TimeoutError) as exc:
+                self.repo.invalidate()
                 self.metrics.sync_done("error", time.monotonic() - started)
                 self.failures += 1
                 limit = s.resolved_init_max_failures if not self.synced else s.resolved_max_failures
@@ -251,15 +279,15 @@ class GitSync(Service[GitSyncSettings]):
     async def _attempt(self) -> Outcome:
         assert self._auth is not None
         s = self.settings
-        async with asyncio.timeout(s.resolved_sync_timeout):
-            try:
-                for status in await self._auth.refresh():
-                    self.metrics.askpass_calls.inc(status)
-            except AuthError:
-                if s.askpass_url:
-                    self.metrics.askpass_calls.inc("error")
-                raise
-            return await self.syncer.sync()
+        try:
+            async with asyncio.timeout(s.resolved_sync_timeout):
+                await self._auth.refresh(metrics=self.metrics)
+                return await self.syncer.sync()
+        except TimeoutError:
+            raise SyncTimeout(
+                f"the sync did not finish within --sync-timeout={s.resolved_sync_timeout:g}s "
+                "(git was stopped)"
+            ) from None
 
     async def _cleanup(self) -> None:
         s = self.settings

@@ -286,6 +286,30 @@ class GitSyncSettings(ServiceSettings):
         group="hooks",
     )
 
+    # --- sync on push (podkit) ----------------------------------------------------------------
+    push_webhook_path: str = setting(
+        default="",
+        env="GITSYNC_PUSH_WEBHOOK_PATH",
+        help="serve an inbound push webhook at this path of --http-bind (e.g. /push): a POST "
+        "signed by GitHub (X-Hub-Signature-256) or carrying GitLab's X-Gitlab-Token syncs at "
+        "once (needs a secret)",
+        group="push",
+    )
+    push_webhook_secret: str = setting(
+        default="",
+        secret=True,
+        no_flag=True,
+        env="GITSYNC_PUSH_WEBHOOK_SECRET",
+        help="the secret of the push webhook (GitHub's webhook secret, GitLab's secret token)",
+        group="push",
+    )
+    push_webhook_secret_file: str = setting(
+        default="",
+        env="GITSYNC_PUSH_WEBHOOK_SECRET_FILE",
+        help="the file from which the push webhook's secret is read (re-read for every request)",
+        group="push",
+    )
+
     # --- auth ----------------------------------------------------------------------------------
     username: str = setting(default="", help="the username to use for git auth", group="auth")
     password: str = setting(
@@ -410,7 +434,8 @@ class GitSyncSettings(ServiceSettings):
         separator="\0",
         env="GITSYNC_GIT_CONFIG_ADD",
         help="one more git config value as 'section.var:value', added to any value the key "
-        "already has (for multi-valued keys such as url.<base>.insteadOf)",
+        "already has (for multi-valued keys such as url.<base>.insteadOf); double-quote a key "
+        "that holds ':', as in '\"url.https://host/.insteadOf\":value'",
         group="git",
     )
 
@@ -553,6 +578,10 @@ class GitSyncSettings(ServiceSettings):
         return parse_signal(self.sync_on_signal) if self.sync_on_signal else None
 
     @property
+    def github_app_enabled(self) -> bool:
+        return self.github_app_application_id != 0 or self.github_app_client_id != ""
+
+    @property
     def credentials(self) -> list[Credential]:
         """Every credential: ``--username`` (with the password) first, then each ``--credential``."""
         out: list[Credential] = []
@@ -580,6 +609,8 @@ class GitSyncSettings(ServiceSettings):
         self._check_loop()
         self._check_hooks()
         self._check_auth()
+        self._check_git_config()
+        self._check_push_webhook()
         if self.admin_listen is None and self.http_metrics:
             raise SettingsError("--http-bind must be specified when --http-metrics is set")
         if self.admin_listen is None and self.http_pprof:
@@ -662,8 +693,7 @@ class GitSyncSettings(ServiceSettings):
                 raise SettingsError(
                     "--password-file may only be specified when --username is specified"
                 )
-        app = self.github_app_application_id != 0 or self.github_app_client_id != ""
-        if app:
+        if self.github_app_enabled:
             if self.github_app_application_id and self.github_app_client_id:
                 raise SettingsError(
                     "only one of --github-app-application-id or --github-app-client-id may be "
@@ -688,4 +718,40 @@ class GitSyncSettings(ServiceSettings):
             raise SettingsError(
                 "--github-app-installation-id may only be specified with "
                 "--github-app-application-id or --github-app-client-id"
+            )
+
+    def _check_git_config(self) -> None:
+        from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
+
+        try:
+            parse_git_config(self.git_config)
+        except ValueError as exc:
+            raise SettingsError(f"invalid --git-config: {exc}") from None
+        for item in self.git_config_add:
+            try:
+                parse_git_config_add(item)
+            except ValueError as exc:
+                raise SettingsError(f"invalid --git-config-add: {exc}") from None
+
+    def _check_push_webhook(self) -> None:
+        secret = self.push_webhook_secret or self.push_webhook_secret_file
+        if not self.push_webhook_path:
+            if secret:
+                raise SettingsError(
+                    "$GITSYNC_PUSH_WEBHOOK_SECRET and --push-webhook-secret-file need "
+                    "--push-webhook-path"
+                )
+            return
+        path = self.push_webhook_path
+        if not path.startswith("/") or path in ("/", "/healthz", "/readyz", "/metrics"):
+            raise SettingsError(
+                f"--push-webhook-path must be a path such as /push, not {path!r} (/, /healthz, "
+                "/readyz and /metrics are taken)"
+            )
+        if self.admin_listen is None:
+            raise SettingsError("--http-bind must be specified when --push-webhook-path is set")
+        if bool(self.push_webhook_secret) == bool(self.push_webhook_secret_file):
+            raise SettingsError(
+                "exactly one of $GITSYNC_PUSH_WEBHOOK_SECRET or --push-webhook-secret-file must "
+                "be specified with --push-webhook-path"
             )

@@ -82,6 +82,12 @@ class Worktrees:
         path = self.path_for(sha)
         if not path.is_dir() or not (path / ".git").exists() or not self.is_complete(sha):
             return False
+        try:  # a detached worktree's HEAD file holds the hash: no git process needed
+            head = (self._admin_dir(sha) / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            head = ""
+        if head == sha:
+            return True
         try:
             head = await self.git.run("rev-parse", "HEAD", cwd=path, timeout=timeout)
         except GitError:

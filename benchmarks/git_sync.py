@@ -1,0 +1,352 @@
+"""git-sync: push-to-publish latency, the CPU cost of an idle poll, and peak RSS of a clone.
+
+Run: ``uv run python benchmarks/git_sync.py [--quick]``. One run prints, side by side:
+
+* the time from a push (the ``git push`` returning) to the new tree being published under the
+  link, polling at ``--period=1s`` and with the inbound push webhook (``--period=1h``; the push
+  is followed by a signed POST, as GitHub sends it), median and max of N pushes;
+* the CPU time (user + system, the sidecar and every git it ran) of one poll that finds nothing
+  new, measured over many polls at ``--period=100ms``, beside one bare ``git ls-remote`` of the
+  same repository in this session: the aim is a poll that costs about one ls-remote;
+* the peak RSS of the largest process (the sidecar or one of its gits) while it clones a
+  generated repository of 10,000 files and 1,000 commits (``--depth=1`` and full history), beside
+  a bare ``git clone`` of the same.
+
+Everything is on 127.0.0.1 and under a temporary directory; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+SECRET = "bench-secret"
+GIT_ENV = {
+    **os.environ,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def git(*args: str, cwd: Path, stdin: bytes | None = None) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=GIT_ENV, input=stdin, capture_output=True, check=True
+    )
+    return result.stdout.decode().strip()
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60.0, step: float = 0.005) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for proc in RUNNING:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the sidecar exited with {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError("benchmark timed out waiting")
+        time.sleep(step)
+
+
+RUNNING: list[subprocess.Popen[bytes]] = []
+
+
+def link_hash(link: Path) -> str | None:
+    try:
+        return Path(os.readlink(link)).name
+    except OSError:
+        return None
+
+
+def sidecar(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podkit.git_sync", "--log-format=json", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    RUNNING.append(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    RUNNING.remove(proc)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Upstream:
+    def __init__(self, base: Path) -> None:
+        base.mkdir(parents=True, exist_ok=True)
+        self.bare = base / "repo.git"
+        self.work = base / "work"
+        git("init", "-q", "--bare", "-b", "main", str(self.bare), cwd=base)
+        git("init", "-q", "-b", "main", str(self.work), cwd=base)
+        self.n = 0
+        self.push()
+
+    def push(self) -> str:
+        self.n += 1
+        (self.work / "index.html").write_text(f"<p>commit {self.n}</p>\n")
+        git("add", "-A", cwd=self.work)
+        git("commit", "-q", "-m", f"commit {self.n}", cwd=self.work)
+        git("push", "-q", str(self.bare), "HEAD:main", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+
+def latency(base: Path, pushes: int, webhook: bool) -> list[float]:
+    up = Upstream(base / ("hook" if webhook else "poll"))
+    root = base / ("root-hook" if webhook else "root-poll")
+    port = free_port()
+    args = [
+        f"--repo=file://{up.bare}",
+        f"--root={root}",
+        "--link=html",
+        f"--http-bind=127.0.0.1:{port}",
+    ]
+    args += ["--period=1h", "--push-webhook-path=/push"] if webhook else ["--period=1s"]
+    proc = sidecar(*args, env={"GITSYNC_PUSH_WEBHOOK_SECRET": SECRET} if webhook else None)
+    out: list[float] = []
+    try:
+        first = git("rev-parse", "HEAD", cwd=up.work)
+        wait_for(lambda: link_hash(root / "html") == first)
+        for _ in range(pushes):
+            time.sleep(0.37)  # land at different points of the poll period
+            sha = up.push()
+            pushed = time.monotonic()
+            if webhook:
+                body = b'{"ref":"refs/heads/main"}'
+                signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/push",
+                    data=body,
+                    headers={"X-Hub-Signature-256": signature, "X-GitHub-Event": "push"},
+                )
+                with urllib.request.urlopen(request, timeout=10):
+                    pass
+            wait_for(lambda sha=sha: link_hash(root / "html") == sha)
+            out.append(time.monotonic() - pushed)
+    finally:
+        stop(proc)
+    return out
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and every child it has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime + cutime + cstime) / CLK_TCK
+
+
+def noop_count(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    match = re.search(r'^git_sync_count_total\{status="noop"\} (\S+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def idle_poll(base: Path, seconds: float) -> tuple[float, int, float]:
+    up = Upstream(base / "idle")
+    root = base / "root-idle"
+    port = free_port()
+    proc = sidecar(
+        f"--repo=file://{up.bare}",
+        f"--root={root}",
+        "--period=100ms",
+        f"--http-bind=127.0.0.1:{port}",
+        "--http-metrics",
+    )
+    try:
+        wait_for(lambda: noop_count_safe(port) >= 3, timeout=60, step=0.05)
+        cpu0, polls0 = proc_cpu(proc.pid), noop_count(port)
+        time.sleep(seconds)
+        cpu1, polls1 = proc_cpu(proc.pid), noop_count(port)
+        rss = vm_hwm(proc.pid)
+    finally:
+        stop(proc)
+    polls = int(polls1 - polls0)
+    return (cpu1 - cpu0) / max(polls, 1), polls, rss
+
+
+def noop_count_safe(port: int) -> float:
+    try:
+        return noop_count(port)
+    except OSError:
+        return 0.0
+
+
+def vm_hwm(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def ls_remote_cpu(base: Path, runs: int) -> float:
+    bare = base / "idle" / "repo.git"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(runs):
+        git("ls-remote", f"file://{bare}", "HEAD", cwd=base)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return used / runs
+
+
+def big_repo(base: Path, files: int, commits: int) -> Path:
+    """A bare repository of ``files`` files built over ``commits`` commits, with fast-import."""
+    bare = base / "big.git"
+    git("init", "-q", "--bare", "-b", "main", str(bare), cwd=base)
+    per = max(files // commits, 1)
+    chunks: list[bytes] = []
+    for c in range(commits):
+        message = f"commit {c}\n".encode()
+        chunks.append(b"commit refs/heads/main\n")
+        chunks.append(f"committer Bench <bench@example.com> {1700000000 + c} +0000\n".encode())
+        chunks.append(b"data %d\n%s" % (len(message), message))
+        for f in range(c * per, min((c + 1) * per, files)):
+            body = f"file {f}\n{'x' * (f % 200)}\nchanged in {c}\n".encode()
+            chunks.append(f"M 644 inline dir{f % 100:02d}/file{f:05d}.txt\n".encode())
+            chunks.append(b"data %d\n%s\n" % (len(body), body))
+        # touch a shared file each commit, so history has depth for every commit
+        shared = f"last commit {c}\n".encode()
+        chunks.append(b"M 644 inline README\n")
+        chunks.append(b"data %d\n%s\n" % (len(shared), shared))
+    git("fast-import", "--quiet", cwd=bare, stdin=b"".join(chunks))
+    git("gc", "--quiet", cwd=bare)
+    return bare
+
+
+def peak_rss(argv: list[str]) -> tuple[float, float]:
+    """(peak RSS in MiB of the largest process in the tree, wall seconds) of running ``argv``."""
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=GIT_ENV)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[:4]} failed with {proc.returncode}")
+    return usage.ru_maxrss / 1024, time.monotonic() - started
+
+
+def row(name: str, ours: float, ref: float, unit: str, ref_name: str) -> str:
+    ratio = ours / ref if ref else float("nan")
+    return (
+        f"{name:<44} {ours:>10.3f} {unit:<4} {ref_name:<26} {ref:>10.3f} {unit:<4} {ratio:>7.2f}x"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="fewer pushes, a smaller repository")
+    opts = parser.parse_args()
+    if shutil.which("git") is None:
+        print("git-sync benchmark needs git (apt-get install git)", file=sys.stderr)
+        return 1
+    pushes = 3 if opts.quick else 8
+    files, commits = (2000, 200) if opts.quick else (10_000, 1_000)
+    base = Path(tempfile.mkdtemp(prefix="podkit-bench-git-sync."))
+    try:
+        print(f"git {git('--version', cwd=base).split()[-1]}, python {sys.version.split()[0]}")
+        poll = latency(base, pushes, webhook=False)
+        hook = latency(base, pushes, webhook=True)
+        per_poll, polls, idle_rss = idle_poll(base, 3.0 if opts.quick else 8.0)
+        ls_remote = ls_remote_cpu(base, 20)
+        big = big_repo(base, files, commits)
+        clones: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
+        for depth in ("1", "0"):
+            ours = peak_rss(
+                [
+                    sys.executable,
+                    "-m",
+                    "podkit.git_sync",
+                    f"--repo=file://{big}",
+                    f"--root={base / f'clone-root-{depth}'}",
+                    f"--depth={depth}",
+                    "--one-time",
+                ]
+            )
+            depth_args = ["--depth=1"] if depth == "1" else []
+            ref = peak_rss(
+                [
+                    "git",
+                    "clone",
+                    "-q",
+                    *depth_args,
+                    f"file://{big}",
+                    str(base / f"bare-clone-{depth}"),
+                ]
+            )
+            clones.append((depth, ours, ref))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    print(f"\n{'measure':<44} {'podkit-git-sync':>15} {'reference':<26} {'':>15} {'ratio':>8}")
+    print(
+        row(
+            "push -> published, webhook (median s)",
+            statistics.median(hook),
+            statistics.median(poll),
+            "s",
+            "polling at 1s (median)",
+        )
+    )
+    print(
+        row("push -> published, webhook (max s)", max(hook), max(poll), "s", "polling at 1s (max)")
+    )
+    print(
+        row(
+            f"CPU of one idle poll (mean of {polls})",
+            per_poll * 1000,
+            ls_remote * 1000,
+            "ms",
+            "one bare git ls-remote",
+        )
+    )
+    for depth, (rss, wall), (ref_rss, ref_wall) in clones:
+        label = "depth 1" if depth == "1" else "full history"
+        print(
+            row(
+                f"peak RSS, clone {files} files/{commits} commits, {label}",
+                rss,
+                ref_rss,
+                "MiB",
+                f"git clone ({label})",
+            )
+        )
+        print(row(f"wall time of that clone, {label}", wall, ref_wall, "s", f"git clone ({label})"))
+    print(f"\nsidecar's own peak RSS while polling: {idle_rss:.1f} MiB")
+    print(f"pushes: {pushes}; polling latencies {', '.join(f'{x:.2f}' for x in poll)} s")
+    print(f"webhook latencies {', '.join(f'{x:.3f}' for x in hook)} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
