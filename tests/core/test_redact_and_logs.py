@@ -30,6 +30,8 @@ def clean_redactor() -> Iterator[None]:
         ("clone https://ghp_abcdef123456@github.com/o/r", "clone https://***@github.com/o/r"),
         ("redis://:secretpw@10.0.0.1:6379/0", "redis://:***@10.0.0.1:6379/0"),
         ("plain https://github.com/o/r stays", "plain https://github.com/o/r stays"),
+        ("clone ssh://git@github.com/o/r.git", "clone ssh://git@github.com/o/r.git"),
+        ("ssh://git:pw@github.com/o/r.git", "ssh://git:***@github.com/o/r.git"),
         ("password=hunter2 user=bob", "password=*** user=bob"),
         ("api_key: abc123, next", "api_key: ***, next"),
         ('{"token": "abc", "n": 1}', '{"token": "***", "n": 1}'),

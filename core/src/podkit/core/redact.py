@@ -40,10 +40,13 @@ _PRIVATE_KEY = re.compile(
 def _url_sub(match: re.Match[str]) -> str:
     if match.group("password") is not None:
         return f"{match.group('scheme')}{match.group('user')}:{MASK}@"
-    if match.group("user"):
-        # a lone userinfo is often a token (https://TOKEN@github.com); hide it
+    if match.group("user") and match.group("scheme").lower() not in _USER_ONLY_SCHEMES:
+        # a lone userinfo over HTTP is often a token (https://TOKEN@github.com); hide it
         return f"{match.group('scheme')}{MASK}@"
-    return match.group(0)
+    return match.group(0)  # ssh://git@host: a user name alone is no secret there
+
+
+_USER_ONLY_SCHEMES = frozenset({"ssh://", "git+ssh://", "ssh+git://", "sftp://"})
 
 
 _NOT_SECRET_KEYS = ("file", "path", "dir", "url", "timeout", "length", "count")
