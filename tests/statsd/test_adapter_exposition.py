@@ -33,6 +33,10 @@ def test_floats_print_like_go(value: float, text: str) -> None:
     assert format_float(value) == text
 
 
+def test_ints_print_like_floats() -> None:
+    assert (format_float(10), format_float(10**7)) == ("10", "1e+07")  # type: ignore[arg-type]
+
+
 def clock_registry(limit: int = 0) -> tuple[SeriesRegistry, list[float]]:
     now = [100.0]
     return SeriesRegistry(max_series=limit, clock=lambda: now[0]), now

@@ -38,6 +38,9 @@ mappings:
 - match: "noise.*"
   name: "dropped"
   action: drop
+- match: "default.buckets"
+  name: "default_buckets"
+  observer_type: histogram
 """
 
 
@@ -107,6 +110,7 @@ async def test_udp_lines_are_mapped_and_exposed(running: Running) -> None:
         b"users.online:5|g\nusers.online:+2|g\nuniques:alice|s\nuniques:bob|s\nuniques:alice|s\n"
         b"noise.x:1|c\nbad line\n"
     )
+    running.send_udp(b"default.buckets:0.5|h")
     samples = await running.wait_for("uniques")
     assert samples["app_requests_total{handler=home}"] == 5.0
     assert samples["app_latency_seconds_bucket{handler=home,le=0.01}"] == 0
@@ -118,11 +122,12 @@ async def test_udp_lines_are_mapped_and_exposed(running: Running) -> None:
     assert "dropped" not in samples
     assert samples["statsd_exporter_events_actions_total{action=drop}"] == 1
     assert samples["statsd_exporter_sample_errors_total{reason=malformed_line}"] == 1
-    assert samples["statsd_exporter_udp_packets_total"] == 1
-    assert samples["statsd_exporter_loaded_mappings"] == 4
+    assert samples["statsd_exporter_udp_packets_total"] == 2
+    assert samples["statsd_exporter_loaded_mappings"] == 5
+    assert samples["default_buckets_bucket{le=1}"] == 1  # default buckets include integers
     # one mapper look-up per distinct (name, type): the exporter keeps what each resolved to
-    assert samples["statsd_metric_mapper_cache_gets_total"] == 5
-    assert samples["statsd_metric_mapper_cache_length"] == 5
+    assert samples["statsd_metric_mapper_cache_gets_total"] == 6
+    assert samples["statsd_metric_mapper_cache_length"] == 6
 
 
 async def test_tcp_and_unixgram_listeners(running: Running) -> None:

@@ -227,7 +227,7 @@ class Exporter:
             window, cap = self.set_window, self.set_max_members
             return Kind.SET, lambda now: SetSeries(now, window, cap)
         if result.observer_type is ObserverType.HISTOGRAM:
-            bounds = tuple(sorted(result.histogram_buckets))
+            bounds = tuple(sorted(float(bound) for bound in result.histogram_buckets))
             return Kind.HISTOGRAM, lambda now: HistogramSeries(now, bounds)
         summary = result.summary_options
         options = SummaryOptions(

@@ -32,6 +32,7 @@ _TYPE_NAMES = {
 
 def format_float(value: float) -> str:
     """``value`` as Go's ``strconv.FormatFloat(v, 'g', -1, 64)`` writes it in the exposition."""
+    value = float(value)  # an int from a config file must print the same way
     if value.is_integer() and -1e6 < value < 1e6:
         return str(int(value))
     if value != value:
