@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine for podkit's make targets: uv, the system packages the tests need, and
 # the workspace's virtual environment. Idempotent and quick when everything is already there.
-# Usage: scripts/bootstrap.sh [--no-system]   (prints the uv command to use on its last line)
+# Usage: scripts/bootstrap.sh [--no-system | --e2e]   (prints the uv command on its last line)
+#   --no-system  skip the system packages; --e2e  also install what `make e2e` needs (podman...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +31,8 @@ if [ "${1:-}" != "--no-system" ]; then
   missing=()
   while read -r cmd pkg; do
     [ -z "$cmd" ] || [ "${cmd:0:1}" = "#" ] && continue
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
-  done < scripts/system-packages.txt
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/lib/podman/$cmd" ] || missing+=("$pkg")
+  done < <(cat scripts/system-packages.txt; [ "${1:-}" = "--e2e" ] && cat scripts/e2e-packages.txt)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       log "installing ${missing[*]} with apt-get"

@@ -1,0 +1,91 @@
+"""Running the example manifests with podman for the end-to-end tests.
+
+Each example is rewritten the way a user's overlay would rewrite it for a local run: podkit's
+images become this build's (``localhost/podkit/<component>:dev``), every pull policy becomes
+``Never``, and chosen ports are published on 127.0.0.1. The pod is always torn down.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PODMAN_ROOT = os.environ.get("PODKIT_PODMAN_ROOT", "/var/tmp/podkit-podman")
+
+
+def podman_env() -> dict[str, str]:
+    """The environment scripts/podman-env.sh sets up (the same private podman root)."""
+    out = subprocess.run(
+        ["bash", "-c", "source scripts/podman-env.sh && env -0"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    pairs = (item.split("=", 1) for item in out.stdout.decode().split("\0") if "=" in item)
+    return dict(pairs)
+
+
+def podman(
+    *args: str, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["podman", *args],
+        env=podman_env(),
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
+
+
+def local_manifest(
+    example: str, ports: dict[str, int], edit: Callable[[dict[str, Any]], None] | None = None
+) -> Path:
+    """``examples/<example>`` with this build's images, pull policy Never, and ``ports``
+    (container port name -> host port on 127.0.0.1) published."""
+    docs = [doc for doc in yaml.safe_load_all((ROOT / "examples" / example).read_text()) if doc]
+    for doc in docs:
+        if doc["kind"] != "Pod":
+            continue
+        spec = doc["spec"]
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            container["imagePullPolicy"] = "Never"
+            image = container["image"]
+            if "/podkit/" in image:
+                component = image.rsplit("/", 1)[1].split(":")[0]
+                container["image"] = f"localhost/podkit/{component}:dev"
+            for port in container.get("ports", []):
+                if port.get("name") in ports:
+                    port["hostPort"] = ports[port["name"]]
+                    port["hostIP"] = "127.0.0.1"
+        if edit is not None:
+            edit(doc)
+    handle, name = tempfile.mkstemp(suffix=".yaml", prefix="podkit-e2e-")
+    with os.fdopen(handle, "w") as out:
+        yaml.safe_dump_all(docs, out)
+    return Path(name)
+
+
+@contextmanager
+def running_pod(manifest: Path) -> Iterator[None]:
+    """``podman kube play`` the manifest; ``podman kube down`` it whatever happens."""
+    try:
+        played = podman("kube", "play", str(manifest), check=False)
+        assert played.returncode == 0, played.stdout + played.stderr
+        yield
+    finally:
+        podman("kube", "down", str(manifest), check=False)
+        manifest.unlink(missing_ok=True)
+
+
+def logs(container: str) -> str:
+    result = podman("logs", container, check=False)
+    return result.stdout + result.stderr
