@@ -46,13 +46,30 @@ def podman(
     )
 
 
+def build_standin(name: str) -> str:
+    """Build tests/e2e/standins/<name> (a local stand-in for a third-party image); its tag."""
+    tag = f"localhost/podkit-e2e/{name}:dev"
+    if podman("image", "exists", tag, check=False).returncode != 0:
+        podman(
+            "build", "--pull=never", "--network=host", "-q", "-t", tag,
+            str(ROOT / "tests/e2e/standins" / name), timeout=600,
+        )  # fmt: skip
+    return tag
+
+
 def local_manifest(
-    example: str, ports: dict[str, int], edit: Callable[[dict[str, Any]], None] | None = None
+    example: str,
+    ports: dict[str, int],
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    edit_config: Callable[[dict[str, Any]], None] | None = None,
 ) -> Path:
     """``examples/<example>`` with this build's images, pull policy Never, and ``ports``
-    (container port name -> host port on 127.0.0.1) published."""
+    (container port name -> host port on 127.0.0.1) published; ``edit`` may change the Pod
+    further and ``edit_config`` the ConfigMaps."""
     docs = [doc for doc in yaml.safe_load_all((ROOT / "examples" / example).read_text()) if doc]
     for doc in docs:
+        if doc["kind"] == "ConfigMap" and edit_config is not None:
+            edit_config(doc)
         if doc["kind"] != "Pod":
             continue
         spec = doc["spec"]
