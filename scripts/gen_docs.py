@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
     "adapters/statsd/README.md": "podkit.statsd_adapter.settings:StatsdSettings",
     "sidecars/git-sync/README.md": "podkit.git_sync.settings:GitSyncSettings",
+    "adapters/jmx/README.md": "podkit.jmx_adapter.settings:JmxSettings",
 }
 
 

@@ -1,0 +1,93 @@
+"""What every JMX backend hands to the rules: MBeans, their attributes and typed values.
+
+A backend (:mod:`.backend_persistent`, :mod:`.backend_jmxquery`, :mod:`.backend_jolokia`) turns
+one scrape of a target into a list of :class:`MBean`; values keep the shape JMX gave them
+(numbers with Java's own text, booleans, strings, :class:`Composite`, :class:`Tabular`) so
+:mod:`.rules` can flatten them exactly as jmx_exporter does. :class:`ScrapeFilter` carries the
+``includeObjectNames``/``excludeObjectNames`` patterns; :class:`BackendError` is a failed scrape
+(target down, wrong credentials, broken helper) with a one-line reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, TypeAlias
+
+__all__ = [
+    "Attribute",
+    "Backend",
+    "BackendError",
+    "Composite",
+    "JavaNumber",
+    "MBean",
+    "ScrapeFilter",
+    "Tabular",
+    "Value",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class JavaNumber:
+    """A ``java.lang.Number``: its value and its ``toString()`` (what rule patterns see)."""
+
+    value: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """A ``CompositeData``: items in the composite type's key order, and the type's description."""
+
+    items: tuple[tuple[str, Value], ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tabular:
+    """A ``TabularData``: the index column names, the row type's description and the rows."""
+
+    index: tuple[str, ...]
+    rows: tuple[Composite, ...]
+    description: str = ""
+
+
+Value: TypeAlias = JavaNumber | bool | str | Composite | Tabular | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    value: Value
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class MBean:
+    """One MBean: its object name as the target spelled it, split into domain and properties."""
+
+    object_name: str
+    domain: str
+    properties: tuple[tuple[str, str], ...]
+    attributes: list[Attribute] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ScrapeFilter:
+    """Object name patterns to query (empty: every MBean) and to leave out."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+class BackendError(Exception):
+    """A scrape that failed as a whole; the message is one line for the log."""
+
+
+class Backend(Protocol):
+    """One way of reading MBeans from a target; :meth:`scrape` is one complete pass."""
+
+    name: str
+
+    async def scrape(self, beans: ScrapeFilter) -> list[MBean]: ...
+
+    async def close(self) -> None: ...

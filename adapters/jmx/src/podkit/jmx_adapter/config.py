@@ -1,0 +1,311 @@
+"""The jmx_exporter YAML config, read strictly: every key checked, every error one clear line.
+
+Accepts what jmx_exporter's standalone mode reads: ``hostPort`` or ``jmxUrl`` (not both),
+``username``, ``password``, ``ssl``, ``lowercaseOutputName``, ``lowercaseOutputLabelNames``,
+``includeObjectNames``/``excludeObjectNames`` (or their old names ``whitelistObjectNames``/
+``blacklistObjectNames``), ``startDelaySeconds`` and ``rules``. A rule's ``pattern`` is compiled
+as jmx_exporter does, ``^.*(?:PATTERN).*$``, so it matches anywhere in
+``domain<key=value, ...><compositeKeys>attrName: value``; ``$1``/``${name}`` references in
+``name``, ``value``, ``help`` and ``labels`` are checked against the pattern's groups up front.
+Keys jmx_exporter knows but this adapter does not implement are refused by name, never ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from podkit.jmx_adapter.objectname import _compile as _compile_object_name
+
+__all__ = ["Config", "ConfigError", "Rule", "load_config", "parse_config"]
+
+TYPES = {"GAUGE": "gauge", "COUNTER": "counter", "UNTYPED": "untyped", "UNKNOWN": "untyped"}
+_TOP_KEYS = {
+    "startDelaySeconds",
+    "hostPort",
+    "jmxUrl",
+    "username",
+    "password",
+    "ssl",
+    "lowercaseOutputName",
+    "lowercaseOutputLabelNames",
+    "includeObjectNames",
+    "excludeObjectNames",
+    "whitelistObjectNames",
+    "blacklistObjectNames",
+    "rules",
+}
+_UNSUPPORTED = {
+    "includeObjectNameAttributes",
+    "excludeObjectNameAttributes",
+    "autoExcludeObjectNameAttributes",
+    "inferCounterTypeFromName",
+    "metricCustomizers",
+    "httpServer",
+    "openTelemetry",
+    "excludeJvmMetrics",
+}
+_RULE_KEYS = {
+    "pattern",
+    "name",
+    "value",
+    "valueFactor",
+    "labels",
+    "help",
+    "type",
+    "attrNameSnakeCase",
+    "cache",
+}
+_GROUP_REF = re.compile(r"\\.|\$(\d+)|\$\{([A-Za-z][A-Za-z0-9]*)\}|\$")
+
+
+class ConfigError(ValueError):
+    """The config is invalid; the message is one line naming the key and what was expected."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ``rules`` entry; ``pattern`` is None for a catch-all rule."""
+
+    pattern: re.Pattern[str] | None = None
+    name: str | None = None
+    value: str | None = None
+    value_factor: float = 1.0
+    help: str | None = None
+    labels: tuple[tuple[str, str], ...] | None = None
+    type: str = "untyped"
+    attr_name_snake_case: bool = False
+    cache: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """A parsed config; ``jmx_url`` is empty when the file names no target."""
+
+    jmx_url: str = ""
+    host_port: str | None = None
+    username: str = ""
+    password: str = ""
+    ssl: bool = False
+    lowercase_output_name: bool = False
+    lowercase_output_label_names: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    start_delay_seconds: int = 0
+    rules: tuple[Rule, ...] = field(default_factory=lambda: (Rule(),))
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and parse ``path``; raises :class:`ConfigError` (also for a file that cannot be read)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, origin: str = "config") -> Config:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{origin}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: the top level must be a mapping of jmx_exporter keys")
+    for key in data:
+        if key in _UNSUPPORTED:
+            raise ConfigError(
+                f"{origin}: {key!r} is a jmx_exporter key podkit-jmx-adapter does not support"
+            )
+        if key not in _TOP_KEYS:
+            raise ConfigError(
+                f"{origin}: unknown key {key!r} (expected one of {', '.join(sorted(_TOP_KEYS))})"
+            )
+    where = origin
+
+    host_port = _opt_str(data, "hostPort", where)
+    jmx_url = _opt_str(data, "jmxUrl", where)
+    if host_port is not None and jmx_url is not None:
+        raise ConfigError(f"{where}: give at most one of hostPort and jmxUrl")
+    url = ""
+    if host_port is not None:
+        if not re.fullmatch(r"(\[[^\]]+\]|[^:\[\]]+):\d{1,5}", host_port):
+            raise ConfigError(f"{where}: hostPort must be HOST:PORT, got {host_port!r}")
+        url = f"service:jmx:rmi:///jndi/rmi://{host_port}/jmxrmi"
+    elif jmx_url is not None:
+        url = jmx_url
+
+    include = _names(data, "includeObjectNames", "whitelistObjectNames", where)
+    exclude = _names(data, "excludeObjectNames", "blacklistObjectNames", where)
+    delay = data.get("startDelaySeconds", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise ConfigError(
+            f"{where}: startDelaySeconds must be a non-negative integer, got {delay!r}"
+        )
+
+    rules: tuple[Rule, ...] = (Rule(),)
+    if "rules" in data:
+        raw_rules = data["rules"]
+        if raw_rules is None:
+            raw_rules = []
+        if not isinstance(raw_rules, list):
+            raise ConfigError(f"{where}: rules must be a list of rule mappings")
+        rules = tuple(_rule(item, f"{where}: rules[{i}]") for i, item in enumerate(raw_rules))
+
+    return Config(
+        jmx_url=url,
+        host_port=host_port,
+        username=_opt_str(data, "username", where) or "",
+        password=_opt_str(data, "password", where) or "",
+        ssl=_bool(data, "ssl", where),
+        lowercase_output_name=_bool(data, "lowercaseOutputName", where),
+        lowercase_output_label_names=_bool(data, "lowercaseOutputLabelNames", where),
+        include=include,
+        exclude=exclude,
+        start_delay_seconds=delay,
+        rules=rules,
+    )
+
+
+def _opt_str(data: dict[str, Any], key: str, where: str) -> str | None:
+    if key not in data or data[key] is None:
+        return None
+    value = data[key]
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
+    return value
+
+
+def _bool(data: dict[str, Any], key: str, where: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be true or false, got {value!r}")
+    return value
+
+
+def _names(data: dict[str, Any], key: str, old: str, where: str) -> tuple[str, ...]:
+    if key in data and old in data:
+        raise ConfigError(f"{where}: give {key} or its old name {old}, not both")
+    used = key if key in data else old
+    raw = data.get(used)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ConfigError(f"{where}: {used} must be a list of object name patterns")
+    for item in raw:
+        try:
+            _compile_object_name(item)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {used}: {exc}") from None
+    return tuple(raw)
+
+
+def _check_refs(template: str, pattern: re.Pattern[str], key: str, where: str) -> None:
+    for match in _GROUP_REF.finditer(template):
+        text = match.group(0)
+        if text.startswith("\\"):
+            continue
+        if match.group(1) is not None:
+            # Java takes the longest prefix of the digits that names an existing group.
+            digits = match.group(1)
+            if int(digits[0]) > pattern.groups:
+                raise ConfigError(
+                    f"{where}: {key} refers to group ${digits[0]} but the pattern has "
+                    f"{pattern.groups} group(s)"
+                )
+        elif match.group(2) is not None:
+            if match.group(2) not in pattern.groupindex:
+                raise ConfigError(f"{where}: {key} refers to unknown group ${{{match.group(2)}}}")
+        else:
+            raise ConfigError(
+                f"{where}: {key} has a '$' that is not a group reference: {template!r}"
+            )
+
+
+def _rule(item: Any, where: str) -> Rule:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: a rule must be a mapping, got {item!r}")
+    for key in item:
+        if key not in _RULE_KEYS:
+            raise ConfigError(
+                f"{where}: unknown rule key {key!r} (expected one of {', '.join(sorted(_RULE_KEYS))})"
+            )
+    pattern: re.Pattern[str] | None = None
+    if item.get("pattern") is not None:
+        source = item["pattern"]
+        if not isinstance(source, str):
+            source = str(source)
+        try:
+            pattern = re.compile(f"^.*(?:{source}).*$")
+        except re.error as exc:
+            raise ConfigError(f"{where}: pattern {source!r} is not a valid regex: {exc}") from None
+    name = _opt_str(item, "name", where)
+    help_text = _opt_str(item, "help", where)
+    value = None if item.get("value") is None else _java_string_of(item["value"])
+    factor = 1.0
+    if item.get("valueFactor") is not None:
+        raw = item["valueFactor"]
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            factor = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: valueFactor must be a number, got {raw!r}") from None
+    labels: tuple[tuple[str, str], ...] | None = None
+    if item.get("labels") is not None:
+        raw_labels = item["labels"]
+        if not isinstance(raw_labels, dict):
+            raise ConfigError(f"{where}: labels must be a mapping of label name to value")
+        pairs = []
+        for label, text in raw_labels.items():
+            if not isinstance(label, str) or not isinstance(text, str):
+                raise ConfigError(
+                    f"{where}: labels must map strings to strings; {label!r}: {text!r} is not"
+                )
+            pairs.append((label, text))
+        labels = tuple(sorted(pairs))
+    kind = item.get("type", "UNTYPED")
+    if kind not in TYPES:
+        raise ConfigError(f"{where}: type must be GAUGE, COUNTER or UNTYPED, got {kind!r}")
+    if (labels is not None or help_text is not None) and name is None:
+        raise ConfigError(f"{where}: a rule with help or labels needs a name")
+    if name is not None and pattern is None:
+        raise ConfigError(f"{where}: a rule with a name needs a pattern")
+    if value is not None and pattern is None:
+        raise ConfigError(f"{where}: a rule with a value needs a pattern")
+    if pattern is not None:
+        for key, template in (("name", name), ("value", value), ("help", help_text)):
+            if template is not None:
+                _check_refs(template, pattern, key, where)
+        for label, text in labels or ():
+            _check_refs(label, pattern, f"labels key {label!r}", where)
+            _check_refs(text, pattern, f"labels.{label}", where)
+    return Rule(
+        pattern=pattern,
+        name=name,
+        value=value,
+        value_factor=factor,
+        help=help_text,
+        labels=labels,
+        type=TYPES[kind],
+        attr_name_snake_case=_bool(item, "attrNameSnakeCase", where),
+        cache=_bool(item, "cache", where),
+        source=str(item.get("pattern", "")),
+    )
+
+
+def _java_string_of(value: Any) -> str:
+    """``String.valueOf`` of a YAML scalar as SnakeYAML loads it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        from podkit.jmx_adapter.objectname import java_double
+
+        return java_double(value)
+    return str(value)

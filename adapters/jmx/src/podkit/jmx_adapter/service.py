@@ -1,0 +1,195 @@
+"""The JMX adapter as a podkit service: scrape loop -> backend -> rules -> ``/metrics``.
+
+Wires the stages together and owns what changes at run time: the config (loaded at start,
+reloaded when the file's modification time changes and on SIGHUP; a bad file keeps the old
+config and counts ``jmx_config_reload_failure_total``), the backend (rebuilt when the target or
+credentials change), and the scrape schedule (every ``--scrape-interval``, or on demand with a
+``--scrape-cache`` lifetime). ``/metrics`` always answers from the last completed scrape.
+Embeddable::
+
+    async with JmxAdapter(JmxSettings(config_file=Path("jmx.yaml"), listen=None)) as adapter:
+        result = await adapter.scraper.scrape()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client.exposition import choose_encoder
+
+from podkit.core import Service
+from podkit.jmx_adapter import __version__
+from podkit.jmx_adapter.backend import Backend, BackendError
+from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
+from podkit.jmx_adapter.backend_jolokia import JolokiaBackend
+from podkit.jmx_adapter.backend_persistent import PersistentBackend
+from podkit.jmx_adapter.config import Config, ConfigError, load_config
+from podkit.jmx_adapter.scrape import Scraper
+from podkit.jmx_adapter.settings import JmxSettings
+from podkit.jmx_adapter.telemetry import JmxCollector
+
+__all__ = ["JmxAdapter", "make_backend"]
+
+
+def make_backend(settings: JmxSettings, config: Config) -> Backend:
+    """The backend ``settings.backend`` names, aimed at the config's target."""
+    password = settings.password or config.password
+    if settings.backend == "jolokia":
+        url = settings.jolokia_url or config.jmx_url
+        return JolokiaBackend(url, username=config.username, password=password)
+    if settings.backend == "jmxquery":
+        return JmxqueryBackend(
+            config.jmx_url,
+            username=config.username,
+            password=password,
+            ssl=config.ssl,
+            java=settings.java,
+            java_options=tuple(settings.java_options),
+        )
+    return PersistentBackend(
+        config.jmx_url,
+        username=config.username,
+        password=password,
+        ssl=config.ssl,
+        java=settings.java,
+        java_options=tuple(settings.java_options),
+        cache_dir=Path(settings.helper_cache_dir) if settings.helper_cache_dir else None,
+    )
+
+
+def _target(config: Config) -> tuple[str, str, str, bool]:
+    return (config.jmx_url, config.username, config.password, config.ssl)
+
+
+class JmxAdapter(Service[JmxSettings]):
+    """Reads MBeans from one JVM, maps them with jmx_exporter's rules, serves Prometheus metrics."""
+
+    name = "podkit-jmx-adapter"
+    version = __version__
+    description = (
+        "JMX to Prometheus adapter, compatible with jmx_exporter's standalone command line "
+        "([HOST:]PORT CONFIG.yaml) and YAML config."
+    )
+    metrics_prefix = "jmx_adapter"
+    settings_class = JmxSettings
+
+    def __init__(self, settings: JmxSettings | None = None) -> None:
+        super().__init__(settings)
+        s = self.settings
+        config = load_config(s.config_file)
+        self._mtime = self._config_mtime()
+        self.reloads = {"success": 0, "failure": 0}
+        self.scraper = Scraper(make_backend(s, config), config, timeout=s.scrape_timeout)
+        self.registry.register(JmxCollector(lambda: self.scraper.last, self.reloads))
+        self.admin.add_route("GET", self.metrics_path, self._metrics)
+
+    @classmethod
+    def preflight(cls, settings: JmxSettings) -> int | None:
+        """``--check-config``: parse the config file, print the verdict, exit 0 or 1."""
+        if not settings.check_config:
+            return None
+        try:
+            config = load_config(settings.config_file)
+            make_backend(settings, config)  # the backend accepts the target (nothing starts)
+        except (ConfigError, BackendError) as exc:
+            print(f"{exc}", file=sys.stderr)
+            return 1
+        target = config.jmx_url or "no target"
+        print(
+            f"{settings.config_file}: {len(config.rules)} rules, target {target}; configuration OK"
+        )
+        return 0
+
+    def metrics_enabled(self) -> bool:
+        return False  # the adapter serves /metrics itself, so on-demand scrapes can run first
+
+    @property
+    def config(self) -> Config:
+        return self.scraper.config
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        self.health.not_ready("first-scrape", "waiting for the first scrape")
+        self.spawn(self._scrape_loop(), "scrape")
+        if self.settings.config_poll_interval > 0:
+            self.spawn(self._watch_config(), "config-watch")
+        self.log.info(
+            "scraping JMX",
+            target=self.config.jmx_url or self.settings.jolokia_url,
+            backend=self.settings.backend,
+            interval_seconds=self.settings.scrape_interval,
+            rules=len(self.config.rules),
+        )
+
+    async def on_close(self) -> None:
+        await self.scraper.backend.close()
+
+    async def _scrape_loop(self) -> None:
+        delay = self.config.start_delay_seconds
+        if delay:
+            self.health.not_ready("first-scrape", f"startDelaySeconds: waiting {delay}s")
+            await asyncio.sleep(delay)
+        await self.scraper.scrape()
+        self.health.ready("first-scrape")
+        interval = self.settings.scrape_interval
+        if interval <= 0:
+            return  # on demand from here on
+        while True:
+            await asyncio.sleep(interval)
+            async with self.work():
+                await self.scraper.scrape()
+
+    # --- config -----------------------------------------------------------------------------------
+
+    def _config_mtime(self) -> float | None:
+        try:
+            return self.settings.config_file.stat().st_mtime_ns / 1e9
+        except OSError:
+            return None
+
+    async def _watch_config(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.config_poll_interval)
+            mtime = self._config_mtime()
+            if mtime is not None and mtime != self._mtime:
+                self._mtime = mtime
+                self.log.info("config file changed; reloading", file=str(self.settings.config_file))
+                await self.reload()
+
+    async def on_reload(self) -> None:
+        """Load the config file again; a bad file keeps the running config and is counted."""
+        self._mtime = self._config_mtime()
+        try:
+            config = load_config(self.settings.config_file)
+            backend = None
+            if _target(config) != _target(self.config):
+                backend = make_backend(self.settings, config)
+        except Exception as exc:
+            self.reloads["failure"] += 1
+            raise ConfigError(f"config reload failed, keeping the old config: {exc}") from None
+        old = self.scraper.backend if backend is not None else None
+        self.scraper.use(config, backend)
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.close()
+        self.reloads["success"] += 1
+        self.log.info("config reloaded", rules=len(config.rules))
+
+    # --- HTTP -------------------------------------------------------------------------------------
+
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        if self.settings.scrape_interval <= 0 and self._scraped_once():
+            await self.scraper.fresh(self.settings.scrape_cache)
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        response = web.Response(body=encoder(self.registry), headers={"Content-Type": content_type})
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            response.enable_compression()
+        return response
+
+    def _scraped_once(self) -> bool:
+        return self.scraper.last.finished > 0

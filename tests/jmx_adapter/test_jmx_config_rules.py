@@ -1,0 +1,147 @@
+"""The config parser's strictness and the rule engine's pieces, without a JVM."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from jmx_support import render
+
+from podkit.jmx_adapter.backend import Attribute, Composite, JavaNumber, MBean, Tabular
+from podkit.jmx_adapter.config import ConfigError, parse_config
+from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
+from podkit.jmx_adapter.rules import RuleEngine, expand, safe_name, snake_case
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hostPort: a:1\njmxUrl: service:jmx:x\n", "at most one of hostPort and jmxUrl"),
+        ("hostPort: nohostport\n", "hostPort must be HOST:PORT"),
+        ("bogus: 1\n", "unknown key 'bogus'"),
+        ("excludeObjectNameAttributes: {}\n", "does not support"),
+        ("ssl: yes please\n", "ssl must be true or false"),
+        ("startDelaySeconds: -1\n", "startDelaySeconds must be a non-negative integer"),
+        ("includeObjectNames: [nocolon]\n", "not an object name pattern"),
+        ("includeObjectNames: ['a:*']\nwhitelistObjectNames: ['b:*']\n", "not both"),
+        ("rules: [{name: x}]\n", "a rule with a name needs a pattern"),
+        ("rules: [{pattern: a, help: h}]\n", "a rule with help or labels needs a name"),
+        ("rules: [{value: 1}]\n", "a rule with a value needs a pattern"),
+        ("rules: [{pattern: '(', name: x}]\n", "not a valid regex"),
+        ("rules: [{pattern: 'a(b)', name: x_$2}]\n", "refers to group $2"),
+        (
+            "rules: [{pattern: a, name: x, type: SUMMARY}]\n",
+            "type must be GAUGE, COUNTER or UNTYPED",
+        ),
+        ("rules: [{pattern: a, name: x, valueFactor: lots}]\n", "valueFactor must be a number"),
+        ("rules: [{pattern: a, name: x, labels: {a: 1}}]\n", "labels must map strings to strings"),
+        ("rules: [{pattern: a, nmae: x}]\n", "unknown rule key 'nmae'"),
+        ("rules: [oops\n", "not valid YAML"),
+        ("- a\n", "top level must be a mapping"),
+    ],
+)
+def test_bad_configs(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(text, "jmx.yaml")
+
+
+def test_good_config() -> None:
+    config = parse_config(
+        "hostPort: '[::1]:9010'\nwhitelistObjectNames: ['java.lang:*']\n"
+        "rules: [{pattern: 'a(b)', name: x_$1, valueFactor: 0.001, type: COUNTER, "
+        "labels: {z: '1', a: '$1'}}]\n"
+    )
+    assert config.jmx_url == "service:jmx:rmi:///jndi/rmi://[::1]:9010/jmxrmi"
+    assert config.include == ("java.lang:*",)
+    rule = config.rules[0]
+    assert rule.labels == (("a", "$1"), ("z", "1"))  # sorted, as jmx_exporter's TreeMap
+    assert (rule.type, rule.value_factor) == ("counter", 0.001)
+    assert parse_config("").rules[0].pattern is None  # no rules: one default rule
+
+
+def test_helpers() -> None:
+    assert safe_name("a.b-c__d  e") == "a_b_c_d_e"
+    assert safe_name("1st") == "_1st"
+    assert snake_case("HeapMemoryUsage") == "heap_memory_usage"
+    assert snake_case("HTTPCount") == "httpcount"
+    match = re.compile(r"^.*(?:(a)(b)(?P<n>c)).*$").fullmatch("xabcx")
+    assert match is not None
+    assert expand(r"$1-$2-${n}-$21-\$1", match) == "a-b-c-b1-$1"
+    assert [java_double(x) for x in (1.0, 1.5e10, 1e-4, 1234567.0, 1e7)] == [
+        "1.0",
+        "1.5E10",
+        "1.0E-4",
+        "1234567.0",
+        "1.0E7",
+    ]
+    assert parse_object_name('d:type=A,name="x,y"') == ("d", (("type", "A"), ("name", '"x,y"')))
+    assert matches("d:type=A,*", "d", (("type", "A"), ("b", "c")))
+    assert not matches("d:type=A", "d", (("type", "A"), ("b", "c")))
+
+
+def _bean(name: str, *attrs: Attribute) -> MBean:
+    domain, props = parse_object_name(name)
+    return MBean(name, domain, props, list(attrs))
+
+
+def test_tabular_nested_labels_and_value_column() -> None:
+    row = Composite((("key", "k1"), ("value", JavaNumber(3.0, "3"))), "row")
+    table = Tabular(("key",), (row,), "row")
+    other = Composite((("key", "r"), ("n", JavaNumber(1.0, "1"))), "row")
+    bean = _bean(
+        "d:type=T,key=outer",
+        Attribute("Map", table, "map"),
+        Attribute("Rows", Tabular(("key",), (other,), "row"), "rows"),
+        Attribute("Text", "not a number", "t"),
+        Attribute("Flag", True, "f"),
+    )
+    out = render(RuleEngine(parse_config("")).evaluate([bean]))
+    assert 'd_T_Map{key="outer",key_="k1"} 3.0' in out
+    assert 'd_T_Rows_n{key="outer",key_="r"} 1.0' in out
+    assert 'd_T_Flag{key="outer"} 1.0' in out
+    assert "Text" not in out
+
+
+def test_value_override_failure_skips_and_booleans_ignore_factor() -> None:
+    config = parse_config(
+        "rules:\n"
+        "  - {pattern: 'Text: (.*)', name: text, value: $1}\n"
+        "  - {pattern: 'Flag', name: flag, valueFactor: 10}\n"
+    )
+    bean = _bean("d:type=X", Attribute("Text", "abc"), Attribute("Flag", True))
+    out = render(RuleEngine(config).evaluate([bean]))
+    assert "text" not in out.replace("# HELP", "")
+    assert "flag 1.0" in out
+
+
+def test_mixed_types_are_untyped() -> None:
+    config = parse_config(
+        "rules:\n"
+        "  - {pattern: 'A', name: same, type: GAUGE, labels: {k: a}}\n"
+        "  - {pattern: 'B', name: same, type: COUNTER, labels: {k: b}}\n"
+    )
+    bean = _bean(
+        "d:type=X", Attribute("A", JavaNumber(1.0, "1")), Attribute("B", JavaNumber(2.0, "2"))
+    )
+    out = render(RuleEngine(config).evaluate([bean]))
+    assert "# TYPE same untyped" in out
+
+
+def test_composite_index_becomes_one_label_per_key() -> None:
+    index = Composite((("host", "h1"), ("port", JavaNumber(80.0, "80"))), "addr")
+    row = Composite((("addr", index), ("hits", JavaNumber(4.0, "4"))), "row")
+    bean = _bean("d:type=T", Attribute("Conns", Tabular(("addr",), (row,), "row"), "conns"))
+    out = render(RuleEngine(parse_config("")).evaluate([bean]))
+    assert 'd_T_Conns_hits{addr_host="h1",addr_port="80"} 4.0' in out
+    assert "# HELP d_T_Conns_hits row d:name=null,type=T,attribute=hits" in out
+
+
+def test_readme_example_config_is_valid() -> None:
+    from pathlib import Path
+
+    readme = Path(__file__).parents[2] / "adapters" / "jmx" / "README.md"
+    text = readme.read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(block, "README.md")
+    assert len(config.rules) == 3
+    assert config.rules[0].type == "counter"

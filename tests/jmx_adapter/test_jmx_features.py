@@ -1,0 +1,188 @@
+"""Every rule feature against a real JVM, with the exact Prometheus output, per backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from jmx_support import FEATURES, SAMPLES_SIMPLE, SAMPLES_TABULAR, render, sample_lines
+
+from podkit.jmx_adapter.backend import JavaNumber, ScrapeFilter
+from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
+from podkit.jmx_adapter.backend_persistent import PersistentBackend
+from podkit.jmx_adapter.config import parse_config
+from podkit.jmx_adapter.rules import RuleEngine
+
+EXPECTED_PERSISTENT = """\
+# HELP podkit_big_value a big one podkit.test:name=alpha,type=Simple,attribute=Big
+# TYPE podkit_big_value untyped
+podkit_big_value 1.5e+10
+# HELP podkit_cache_hits cache statistics podkit.test:name=null,type=Structured,attribute=hits
+# TYPE podkit_cache_hits untyped
+podkit_cache_hits{cache="users"} 7.0
+# HELP podkit_cache_misses cache statistics podkit.test:name=null,type=Structured,attribute=misses
+# TYPE podkit_cache_misses untyped
+podkit_cache_misses{cache="users"} 3.0
+# HELP podkit_count Count of alpha
+# TYPE podkit_count gauge
+podkit_count{bean="alpha",raw="42"} 42.0
+# HELP podkit_disabled off podkit.test:name=alpha,type=Simple,attribute=Disabled
+# TYPE podkit_disabled untyped
+podkit_disabled 0.0
+# HELP podkit_dup dup podkit.test:name=a,type=Dup,attribute=Value
+# TYPE podkit_dup untyped
+podkit_dup{_objectname="podkit.test<type=Dup, name=a, scope=x><>Value",scope="x"} 1.0
+podkit_dup{_objectname="podkit.test<type=Dup, name=b, scope=x><>Value",scope="x"} 2.0
+# HELP podkit_enabled on or off podkit.test:name=alpha,type=Simple,attribute=Enabled
+# TYPE podkit_enabled untyped
+podkit_enabled 1.0
+# HELP podkit_label_info a string podkit.test:name=alpha,type=Simple,attribute=Label
+# TYPE podkit_label_info untyped
+podkit_label_info{text="hello"} 1.0
+# HELP podkit_long_total a long podkit.test:name=alpha,type=Simple,attribute=Total
+# TYPE podkit_long_total counter
+podkit_long_total 1.2345678901e+10
+# HELP podkit_map key and value podkit.test:name=null,type=Structured,attribute=Map
+# TYPE podkit_map untyped
+podkit_map{key="a"} 1.0
+podkit_map{key="b"} 2.0
+# HELP podkit_numeric a number as text podkit.test:name=alpha,type=Simple,attribute=Numeric
+# TYPE podkit_numeric untyped
+podkit_numeric 34.0
+# HELP podkit_ratio_percent a ratio podkit.test:name=alpha,type=Simple,attribute=Ratio
+# TYPE podkit_ratio_percent gauge
+podkit_ratio_percent 50.0
+# HELP podkit_test_camel_heap_used_bytes camel podkit.test:name=null,type=Camel,attribute=HeapUsedBytes
+# TYPE podkit_test_camel_heap_used_bytes untyped
+podkit_test_camel_heap_used_bytes 5.0
+# HELP podkit_usage_max_bytes memory-like usage podkit.test:name=null,type=Structured,attribute=max
+# TYPE podkit_usage_max_bytes gauge
+podkit_usage_max_bytes 200.0
+# HELP podkit_usage_used_bytes memory-like usage podkit.test:name=null,type=Structured,attribute=used
+# TYPE podkit_usage_used_bytes gauge
+podkit_usage_used_bytes 100.0
+"""
+
+
+async def test_persistent_backend_exact_output(jvm, helper_cache: Path) -> None:
+    config = parse_config(FEATURES.format(host_port=jvm.host_port))
+    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
+    engine = RuleEngine(config)
+    try:
+        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+        assert render(engine.evaluate(beans)) == EXPECTED_PERSISTENT
+        # the cached rule saw hits, misses and, unmatched, Started, Unit, Dup a, Dup b and Camel
+        assert engine.cached_beans == 7
+        again = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+        assert render(engine.evaluate(again)) == EXPECTED_PERSISTENT  # now from the rule cache
+        assert backend.helper_starts == 1  # one JVM, one connection, both scrapes
+    finally:
+        await backend.close()
+
+
+async def test_jmxquery_backend_same_samples(jvm) -> None:
+    """jmxquery has no tabular data or descriptions: the other samples are identical."""
+    config = parse_config(FEATURES.format(host_port=jvm.host_port))
+    backend = JmxqueryBackend(config.jmx_url)
+    beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+    text = render(RuleEngine(config).evaluate(beans))
+    assert sorted(sample_lines(text)) == sorted(SAMPLES_SIMPLE)
+    # no descriptions over jmxquery: the help is jmx_exporter's bare bean text
+    assert "# HELP podkit_enabled podkit.test:name=alpha,type=Simple,attribute=Enabled\n" in text
+
+
+async def test_exclude_and_default_naming(jvm, helper_cache: Path) -> None:
+    config = parse_config(
+        f"""
+hostPort: {jvm.host_port}
+whitelistObjectNames: ["podkit.test:type=Simple,*", "podkit.test:type=Dup,*"]
+blacklistObjectNames: ["podkit.test:type=Dup,name=b,*"]
+"""
+    )
+    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
+    try:
+        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+    finally:
+        await backend.close()
+    lines = sample_lines(render(RuleEngine(config).evaluate(beans)))
+    assert sorted(lines) == sorted(
+        [
+            'podkit_test_Dup_Value{name="a",scope="x"} 1.0',
+            'podkit_test_Simple_Big{name="alpha"} 1.5e+10',
+            'podkit_test_Simple_Count{name="alpha"} 42.0',
+            'podkit_test_Simple_Disabled{name="alpha"} 0.0',
+            'podkit_test_Simple_Enabled{name="alpha"} 1.0',
+            'podkit_test_Simple_Ratio{name="alpha"} 0.5',
+            'podkit_test_Simple_Started{name="alpha"} 1.7e+09',
+            'podkit_test_Simple_Total{name="alpha"} 1.2345678901e+10',
+        ]
+    )
+
+
+@pytest.mark.parametrize("backend_name", ["persistent", "jmxquery"])
+async def test_pattern_matching_nothing(jvm, helper_cache: Path, backend_name: str) -> None:
+    config = parse_config(
+        f"""
+hostPort: {jvm.host_port}
+includeObjectNames: ["podkit.nothing:*"]
+rules:
+  - pattern: 'no such bean'
+    name: never
+"""
+    )
+    backend = (
+        PersistentBackend(config.jmx_url, cache_dir=helper_cache)
+        if backend_name == "persistent"
+        else JmxqueryBackend(config.jmx_url)
+    )
+    try:
+        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+    finally:
+        await backend.close()
+    assert beans == []
+    assert RuleEngine(config).evaluate(beans) == []
+    # and a rule that matches no attribute of beans that do exist
+    assert RuleEngine(parse_config("rules: [{pattern: 'nope', name: x}]")).evaluate([]) == []
+
+
+async def test_tabular_lines_only_from_full_backends(jvm, helper_cache: Path) -> None:
+    config = parse_config(FEATURES.format(host_port=jvm.host_port))
+    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
+    try:
+        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+    finally:
+        await backend.close()
+    lines = sample_lines(render(RuleEngine(config).evaluate(beans)))
+    assert sorted(lines) == sorted(SAMPLES_SIMPLE + SAMPLES_TABULAR)
+
+
+async def test_unreadable_values_skip_only_themselves(jvm, helper_cache: Path) -> None:
+    """An application class the helper cannot unmarshal, an array: skipped; the rest is read."""
+    backend = PersistentBackend(
+        f"service:jmx:rmi:///jndi/rmi://{jvm.host_port}/jmxrmi", cache_dir=helper_cache
+    )
+    try:
+        (bean,) = await backend.scrape(ScrapeFilter(("podkit.test:type=Simple,*",)))
+    finally:
+        await backend.close()
+    values = {a.name: a.value for a in bean.attributes}
+    assert "Custom" not in values
+    assert "Array" not in values
+    assert values["Unit"] == "SECONDS"  # an enum, as its name
+    assert values["Started"] == JavaNumber(1.7e9, "1.7E9")  # a Date, as epoch seconds
+    assert values["Count"] == JavaNumber(42.0, "42")
+
+
+async def test_helper_that_cannot_start_says_why(jvm, helper_cache: Path) -> None:
+    from podkit.jmx_adapter.backend import BackendError
+
+    backend = PersistentBackend(
+        f"service:jmx:rmi:///jndi/rmi://{jvm.host_port}/jmxrmi",
+        cache_dir=helper_cache,
+        java_options=("-XX:+NoSuchPodkitOption",),
+    )
+    try:
+        with pytest.raises(BackendError, match=r"exited unexpectedly: .*NoSuchPodkitOption"):
+            await backend.scrape(ScrapeFilter())
+    finally:
+        await backend.close()

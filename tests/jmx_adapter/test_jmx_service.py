@@ -1,0 +1,295 @@
+"""The adapter as a service: HTTP /metrics, targets down, going away, slow, wrong credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from jmx_support import KEYSTORE_PASSWORD, sample_lines
+from support.ports import free_port
+
+from podkit.core import HostPort, main
+from podkit.jmx_adapter.config import ConfigError
+from podkit.jmx_adapter.service import JmxAdapter
+from podkit.jmx_adapter.settings import JmxSettings
+
+SIMPLE = """
+hostPort: {host_port}
+includeObjectNames: ["podkit.test:type=Simple,*"]
+rules:
+  - pattern: 'podkit.test<type=Simple, name=alpha><>Count'
+    name: app_count
+    type: GAUGE
+"""
+
+
+def settings(config: Path, helper_cache: Path, **kw: object) -> JmxSettings:
+    values: dict[str, object] = {
+        "config_file": config,
+        "listen": HostPort("127.0.0.1", 0),
+        "helper_cache_dir": str(helper_cache),
+        "scrape_interval": 0.2,
+        "scrape_timeout": 5.0,
+        "config_poll_interval": 0.1,
+    }
+    values.update(kw)
+    return JmxSettings(**values)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def metrics(http: aiohttp.ClientSession, adapter: JmxAdapter) -> str:
+    async with http.get(f"{adapter.admin.url}/metrics") as response:
+        assert response.status == 200
+        return await response.text()
+
+
+async def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+async def test_serves_metrics_and_self_metrics(
+    jvm, helper_cache: Path, tmp_path: Path, http
+) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=jvm.host_port))
+    async with JmxAdapter(settings(config, helper_cache)) as adapter:
+        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        text = await metrics(http, adapter)
+        lines = sample_lines(text)
+        assert "app_count 42.0" in lines
+        assert "jmx_scrape_error 0.0" in lines
+        assert "jmx_config_reload_success_total 0.0" in lines
+        assert "jmx_config_reload_failure_total 0.0" in lines
+        assert "jmx_scrape_cached_beans 0.0" in lines
+        assert any(line.startswith("jmx_scrape_duration_seconds ") for line in lines)
+        async with http.get(f"{adapter.admin.url}/readyz") as response:
+            assert response.status == 200
+
+
+async def test_target_down_then_up_then_gone(
+    start_jvm, helper_cache: Path, tmp_path: Path, http
+) -> None:
+    """Down at start: jmx_scrape_error 1 while serving; then up; then killed mid-run; then back."""
+    port = free_port()
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=f"127.0.0.1:{port}"))
+    async with JmxAdapter(settings(config, helper_cache)) as adapter:
+        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        lines = sample_lines(await metrics(http, adapter))
+        assert "jmx_scrape_error 1.0" in lines
+        assert not any(line.startswith("app_count") for line in lines)
+        assert "Connection refused" in adapter.scraper.last.reason
+
+        target = start_jvm(port)
+        await wait_for(lambda: not adapter.scraper.last.error)
+        assert "app_count 42.0" in sample_lines(await metrics(http, adapter))
+
+        target.stop()  # goes away while the adapter is connected
+        await wait_for(lambda: adapter.scraper.last.error)
+        lines = sample_lines(await metrics(http, adapter))
+        assert "jmx_scrape_error 1.0" in lines
+
+        start_jvm(port)  # restarted on the same port: the helper reconnects
+        await wait_for(lambda: not adapter.scraper.last.error)
+        assert "app_count 42.0" in sample_lines(await metrics(http, adapter))
+
+
+@pytest.mark.parametrize("backend", ["persistent", "jmxquery"])
+async def test_slow_target_is_cut_off(
+    start_jvm, helper_cache: Path, tmp_path: Path, backend: str
+) -> None:
+    target = start_jvm(props={"podkit.slowMs": "5000"})
+    config = tmp_path / "jmx.yaml"
+    config.write_text(f"hostPort: {target.host_port}\nincludeObjectNames: ['podkit.test:*']\n")
+    adapter = JmxAdapter(
+        settings(config, helper_cache, scrape_timeout=1.5, scrape_interval=0, backend=backend)
+    )
+    result = await adapter.scraper.scrape()
+    try:
+        assert result.error
+        assert "timed out after 1.5s" in result.reason
+        if backend == "persistent":
+            assert adapter.scraper.backend.pid is None  # type: ignore[attr-defined]
+    finally:
+        await adapter.scraper.backend.close()
+
+
+async def test_jmxquery_target_down(helper_cache: Path, tmp_path: Path) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=f"127.0.0.1:{free_port()}"))
+    adapter = JmxAdapter(settings(config, helper_cache, backend="jmxquery"))
+    result = await adapter.scraper.scrape()
+    assert result.error
+    assert "jmxquery: connection-error" in result.reason
+
+
+async def test_start_delay_holds_readiness(jvm, helper_cache: Path, tmp_path: Path, http) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=jvm.host_port) + "startDelaySeconds: 1\n")
+    async with JmxAdapter(settings(config, helper_cache)) as adapter:
+        async with http.get(f"{adapter.admin.url}/readyz") as response:
+            assert response.status == 503
+            assert "startDelaySeconds" in await response.text()
+        assert adapter.scraper.scrapes == 0
+        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        async with http.get(f"{adapter.admin.url}/readyz") as response:
+            assert response.status == 200
+
+
+async def test_wrong_credentials(
+    start_jvm, auth_dir: Path, helper_cache: Path, tmp_path: Path
+) -> None:
+    target = start_jvm(auth=auth_dir)
+    config = tmp_path / "jmx.yaml"
+    body = SIMPLE.format(host_port=target.host_port) + "username: monitor\n"
+    config.write_text(body + "password: wrong\n")
+    adapter = JmxAdapter(settings(config, helper_cache))
+    try:
+        result = await adapter.scraper.scrape()
+        assert result.error
+        assert "Authentication failed" in result.reason or "SecurityException" in result.reason
+    finally:
+        await adapter.scraper.backend.close()
+    # the env-only password wins over the file's
+    good = JmxAdapter(settings(config, helper_cache, password="s3cret"))
+    try:
+        result = await good.scraper.scrape()
+        assert not result.error, result.reason
+        assert [s.value for f in result.families for s in f.samples] == [42.0]
+    finally:
+        await good.scraper.backend.close()
+
+
+async def test_config_reload_on_change_and_bad_file_kept(
+    jvm, helper_cache: Path, tmp_path: Path, http
+) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=jvm.host_port))
+    async with JmxAdapter(settings(config, helper_cache)) as adapter:
+        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        config.write_text("rules: [this is: not valid")
+        os.utime(config, (1, 1))
+        await wait_for(lambda: adapter.reloads["failure"] == 1)
+        assert adapter.config.rules[0].name == "app_count"  # the old config stays
+        config.write_text(SIMPLE.format(host_port=jvm.host_port).replace("app_count", "renamed"))
+        os.utime(config, (2, 2))
+        await wait_for(lambda: adapter.reloads["success"] == 1)
+        await wait_for(lambda: any(f.name == "renamed" for f in adapter.scraper.last.families))
+        lines = sample_lines(await metrics(http, adapter))
+        assert "renamed 42.0" in lines
+        assert "jmx_config_reload_success_total 1.0" in lines
+        assert "jmx_config_reload_failure_total 1.0" in lines
+
+
+async def test_on_demand_scrapes(jvm, helper_cache: Path, tmp_path: Path, http) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=jvm.host_port))
+    async with JmxAdapter(
+        settings(config, helper_cache, scrape_interval=0, scrape_cache=0)
+    ) as adapter:
+        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        before = adapter.scraper.scrapes
+        assert "app_count 42.0" in sample_lines(await metrics(http, adapter))
+        assert adapter.scraper.scrapes == before + 1
+
+
+def test_malformed_config_fails_start(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("hostPort: 127.0.0.1:1\nrules:\n  - name: x\n")
+    assert main(JmxAdapter, ["127.0.0.1:0", str(config)], {}) == 1
+    assert "a rule with a name needs a pattern" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="needs a pattern"):
+        JmxAdapter(JmxSettings(config_file=config))
+
+
+def test_check_config(tmp_path: Path, capsys) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("hostPort: 127.0.0.1:9999\nrules:\n  - pattern: '.*'\n")
+    assert main(JmxAdapter, [str(good), "--check-config"], {}) == 0
+    assert "1 rules" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hostPort: 127.0.0.1:9999\njmxUrl: service:jmx:rmi:///x\n")
+    assert main(JmxAdapter, ["9404", str(bad), "--check-config"], {}) == 1
+    assert "at most one of hostPort and jmxUrl" in capsys.readouterr().err
+    assert main(JmxAdapter, [str(good), "--check-config", "--backend=jolokia"], {}) == 1
+    assert "needs an http(s) URL" in capsys.readouterr().err
+
+
+def test_command_line_is_jmx_exporters(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("hostPort: 127.0.0.1:9999\n")
+    s = JmxSettings.load(
+        ["9404", str(config), "--backend", "jmxquery"], {"JMX_ADAPTER_PASSWORD": "pw"}
+    )
+    assert s.listen == HostPort("0.0.0.0", 9404)
+    assert s.admin_listen == HostPort("0.0.0.0", 9404)
+    assert s.config_file == config
+    assert s.backend == "jmxquery"
+    assert s.password == "pw"
+    assert "pw" not in repr(s)
+    s = JmxSettings.load(["127.0.0.1:9405", str(config)], {})
+    assert s.admin_listen == HostPort("127.0.0.1", 9405)
+
+
+async def test_ssl_target(start_jvm, keystore: Path, helper_cache: Path, tmp_path: Path) -> None:
+    """``ssl: true`` with the truststore handed to the helper JVM by --java-option."""
+    target = start_jvm(ssl=keystore)
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=target.host_port) + "ssl: true\n")
+    options = [
+        f"-Djavax.net.ssl.trustStore={keystore}",
+        f"-Djavax.net.ssl.trustStorePassword={KEYSTORE_PASSWORD}",
+    ]
+    adapter = JmxAdapter(settings(config, helper_cache, java_options=options))
+    try:
+        result = await adapter.scraper.scrape()
+        assert not result.error, result.reason
+        assert [s.value for f in result.families for s in f.samples] == [42.0]
+    finally:
+        await adapter.scraper.backend.close()
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(SIMPLE.format(host_port=target.host_port))  # no ssl: the handshake fails
+    adapter = JmxAdapter(settings(plain, helper_cache, java_options=options))
+    try:
+        result = await adapter.scraper.scrape()
+        assert result.error
+    finally:
+        await adapter.scraper.backend.close()
+    with pytest.raises(Exception, match="cannot use ssl"):
+        JmxAdapter(settings(config, helper_cache, backend="jmxquery"))
+
+
+async def test_target_goes_away_mid_scrape(start_jvm, helper_cache: Path, tmp_path: Path) -> None:
+    """Killed while a getter is running: that scrape fails, the helper survives and reconnects."""
+    target = start_jvm(props={"podkit.slowMs": "4000"})
+    config = tmp_path / "jmx.yaml"
+    config.write_text(f"hostPort: {target.host_port}\nincludeObjectNames: ['podkit.test:*']\n")
+    adapter = JmxAdapter(settings(config, helper_cache, scrape_timeout=30.0, scrape_interval=0))
+    backend = adapter.scraper.backend
+    try:
+        scrape = asyncio.ensure_future(adapter.scraper.scrape())
+        await asyncio.sleep(1.5)  # the helper is inside the slow getter now
+        assert not scrape.done()
+        target.stop()
+        result = await scrape
+        assert result.error
+        assert "timed out" not in result.reason
+        start_jvm(target.port)  # back on the same port, without the slow bean
+        result = await adapter.scraper.scrape()
+        assert not result.error, result.reason
+        assert backend.helper_starts == 1  # type: ignore[attr-defined]
+    finally:
+        await backend.close()
