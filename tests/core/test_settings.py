@@ -78,7 +78,11 @@ def test_env_aliases_and_deprecation_notices() -> None:
 def test_bool_flag_forms() -> None:
     assert load("--repo=r", "--one-time").one_time is True
     assert load("--repo=r", "--one-time=false").one_time is False
-    assert load("--repo=r", "--one-time", "true").one_time is True
+    with pytest.raises(SettingsError, match="unrecognized arguments: true"):
+        load("--repo=r", "--one-time", "true")  # as in Go: the next word is not the value
+    with pytest.raises(SettingsError, match=r"invalid value 'maybe' for --one-time"):
+        load("--repo=r", "--one-time=maybe")
+    assert load("--repo=r", "--one-time=false", "--one-time").one_time is True  # last wins
     assert load("--repo=r", "--no-statsd.parse-tags").parse_tags is False
     assert load("--repo=r", "--statsd.parse-tags=0").parse_tags is False
     assert load("--repo=r", env={"GITSYNC_ONE_TIME": "yes"}).one_time is True
@@ -226,6 +230,15 @@ def test_positional_settings() -> None:
     class Positional(Settings):
         target: v.HostPort = setting(parse=v.host_port(9999), positional=True, help="target")
         config_file: str = setting(default="config.yaml", positional=True, help="config")
+        dry_run: bool = setting(default=False, help="check only")
+
+    # a bare boolean flag before the positionals does not swallow one
+    settings = Positional.load(["--dry-run", "localhost:1", "c.yaml"], {})
+    assert (settings.dry_run, settings.config_file) == (True, "c.yaml")
+    with pytest.raises(TypeError, match=r"'check' would hide Settings\.check"):
+
+        class Shadowing(Settings):
+            check: bool = setting(default=False, help="shadows a method")
 
     settings = Positional.load(["localhost:1234", "x.yaml"], {})
     assert settings.target == v.HostPort("localhost", 1234)

@@ -219,6 +219,7 @@ def test_check_config(tmp_path: Path, capsys) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("hostPort: 127.0.0.1:9999\nrules:\n  - pattern: '.*'\n")
     assert main(JmxAdapter, [str(good), "--check-config"], {}) == 0
+    assert main(JmxAdapter, ["--check-config", "9404", str(good)], {}) == 0  # flag first, too
     assert "1 rules" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text("hostPort: 127.0.0.1:9999\njmxUrl: service:jmx:rmi:///x\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -93,9 +94,12 @@ def build_parser(
             )
             continue
         if decl.is_bool and not decl.repeatable:
+            # Go's flag syntax: a bare --flag is true, --flag=false sets a value, and the next
+            # word is never taken as the value (it stays a positional argument).
             group.add_argument(
-                *decl.flags, dest=decl.name, nargs="?", const="true", metavar="BOOL", help=text
+                *decl.flags, dest=decl.name, action="store_const", const="true", help=text
             )
+            group.add_argument(_explicit(decl.name), dest=decl.name, help=argparse.SUPPRESS)
             if decl.negatable:
                 for flag in decl.flags:
                     if flag.startswith("--"):
@@ -125,6 +129,32 @@ def build_parser(
     return parser
 
 
+def _explicit(name: str) -> str:
+    """The hidden option that carries ``--bool-flag=VALUE`` through argparse."""
+    return f"--\x00{name}"
+
+
+def _rewrite_bool_values(decls: Iterable[Setting[Any]], argv: Sequence[str]) -> list[str]:
+    """``--flag=VALUE`` of a boolean becomes the hidden option and its value, in place."""
+    bools = {
+        flag: decl.name
+        for decl in decls
+        if decl.is_bool and not decl.repeatable
+        for flag in decl.flags
+    }
+    out: list[str] = []
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            out.extend(argv[index:])
+            break
+        flag, eq, value = arg.partition("=")
+        if eq and flag in bools:
+            out.extend([_explicit(bools[flag]), value])
+        else:
+            out.append(arg)
+    return out
+
+
 def parse_flags(
     decls: Iterable[Setting[Any]],
     argv: Sequence[str] | None,
@@ -135,6 +165,8 @@ def parse_flags(
     epilog: str | None = None,
 ) -> dict[str, Any]:
     """Parse ``argv`` and return the raw text of every setting given on it, by setting name."""
+    decls = list(decls)
     parser = build_parser(decls, prog=prog, version=version, description=description, epilog=epilog)
-    namespace = parser.parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    namespace = parser.parse_args(_rewrite_bool_values(decls, args))
     return dict(vars(namespace))

@@ -234,6 +234,9 @@ class Settings:
         for klass in reversed(cls.__mro__[1:]):
             raw.update(vars(klass).get("__declared__", {}))
         own = {name: value for name, value in vars(cls).items() if isinstance(value, Setting)}
+        for name in own:
+            if hasattr(Settings, name):
+                raise TypeError(f"{cls.__name__}: setting {name!r} would hide Settings.{name}")
         raw.update(own)
         for name, changes in vars(cls).get("setting_overrides", {}).items():
             if name not in raw:
