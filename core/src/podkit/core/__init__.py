@@ -6,7 +6,7 @@ Settings declared once and filled from flags, env vars and a YAML file (:mod:`.s
 service lifecycle with graceful shutdown (:mod:`.service`, :mod:`.lifecycle`).
 """
 
-from podkit.core.admin import AdminServer
+from podkit.core.admin import AdminServer, metrics_response
 from podkit.core.health import Health, Verdict
 from podkit.core.lifecycle import main, run
 from podkit.core.logs import Logger, configure_logging, get_logger
@@ -34,6 +34,7 @@ __all__ = [
     "configure_logging",
     "get_logger",
     "main",
+    "metrics_response",
     "redact",
     "run",
     "setting",

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, choose_encoder, generate_latest
 
 from podkit.core.health import Health, Verdict
 from podkit.core.logs import get_logger
@@ -128,12 +128,7 @@ class AdminServer:
         return _verdict_response(request, await self.health.readiness())
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        body = encoder(self.registry)
-        response = web.Response(body=body, headers={"Content-Type": content_type})
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            response.enable_compression()
-        return response
+        return metrics_response(request, self.registry)
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
@@ -147,6 +142,26 @@ class AdminServer:
         if self._info is not None:
             info.update(self._info())
         return web.json_response(info)
+
+
+def metrics_response(
+    request: web.Request, registry: CollectorRegistry, *, before: bytes | None = None
+) -> web.Response:
+    """``registry`` in the format the scraper asks for (OpenMetrics or text), gzipped if accepted.
+
+    ``before`` is text-format exposition a component renders itself (the StatsD adapter's
+    series); with it the answer is always the text format, which both parts share.
+    """
+    if before is not None:
+        body = before + generate_latest(registry)
+        content_type = CONTENT_TYPE_LATEST
+    else:
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        body = encoder(registry)
+    response = web.Response(body=body, headers={"Content-Type": content_type})
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.enable_compression()
+    return response
 
 
 def _verdict_response(request: web.Request, verdict: Verdict) -> web.Response:

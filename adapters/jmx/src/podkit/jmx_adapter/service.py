@@ -19,9 +19,8 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
-from prometheus_client.exposition import choose_encoder
 
-from podkit.core import Service
+from podkit.core import Service, metrics_response
 from podkit.jmx_adapter import __version__
 from podkit.jmx_adapter.backend import Backend, BackendError
 from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
@@ -185,11 +184,7 @@ class JmxAdapter(Service[JmxSettings]):
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
         if self.settings.scrape_interval <= 0 and self._scraped_once():
             await self.scraper.fresh(self.settings.scrape_cache)
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        response = web.Response(body=encoder(self.registry), headers={"Content-Type": content_type})
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            response.enable_compression()
-        return response
+        return metrics_response(request, self.registry)
 
     def _scraped_once(self) -> bool:
         return self.scraper.last.finished > 0

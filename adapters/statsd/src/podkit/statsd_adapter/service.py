@@ -17,9 +17,8 @@ import sys
 import time
 
 from aiohttp import web
-from prometheus_client.exposition import generate_latest
 
-from podkit.core import Service
+from podkit.core import Service, metrics_response
 from podkit.statsd_adapter import __version__
 from podkit.statsd_adapter.exporter import Exporter
 from podkit.statsd_adapter.exposition import render
@@ -33,8 +32,6 @@ from podkit.statsd_adapter.stats import ParseStats
 from podkit.statsd_adapter.telemetry import AdapterCollector
 
 __all__ = ["StatsdAdapter"]
-
-_TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class StatsdAdapter(Service[StatsdSettings]):
@@ -201,11 +198,8 @@ class StatsdAdapter(Service[StatsdSettings]):
     # --- HTTP -------------------------------------------------------------------------------------
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
-        body = render(self.series, time.monotonic()).encode() + generate_latest(self.registry)
-        response = web.Response(body=body, headers={"Content-Type": _TEXT_FORMAT})
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            response.enable_compression()
-        return response
+        series = render(self.series, time.monotonic()).encode()
+        return metrics_response(request, self.registry, before=series)
 
     async def _reload_endpoint(self, request: web.Request) -> web.StreamResponse:
         try:
