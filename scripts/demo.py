@@ -85,10 +85,51 @@ def git_sync_parts() -> list[Part]:
     ]
 
 
+def jmx_parts() -> list[Part]:
+    """A small JVM with remote JMX on 127.0.0.1:9010, and the JMX adapter reading it."""
+    java = shutil.which("java")
+    if java is None:
+        raise SystemExit("demo: the JMX part needs a JDK (apt-get install default-jdk-headless)")
+    jmx = "http://127.0.0.1:9404"
+    return [
+        Part(
+            title="a small Java app (DemoShop.java) with remote JMX on 127.0.0.1:9010",
+            argv=[
+                java,
+                "-Dcom.sun.management.jmxremote.port=9010",
+                "-Dcom.sun.management.jmxremote.rmi.port=9010",
+                "-Dcom.sun.management.jmxremote.host=127.0.0.1",
+                "-Djava.rmi.server.hostname=127.0.0.1",
+                "-Dcom.sun.management.jmxremote.authenticate=false",
+                "-Dcom.sun.management.jmxremote.ssl=false",
+                str(DEMO / "DemoShop.java"),
+            ],
+            ready_url="",
+        ),
+        Part(
+            title="JMX adapter (jmx_exporter's config), persistent JMX connection",
+            argv=[
+                sys.executable,
+                "-m",
+                "podkit.jmx_adapter.cli",
+                "127.0.0.1:9404",
+                str(DEMO / "jmx-config.yaml"),
+                "--scrape-interval=2s",
+                "--log-format=text",
+            ],
+            ready_url=jmx + "/readyz",
+            urls={"metrics": jmx + "/metrics"},
+            try_it=[f"curl -s {jmx}/metrics | grep -E '^(shop|jvm|jmx)_'"],
+            show=(jmx + "/metrics", "shop_orders"),
+        ),
+    ]
+
+
 def parts() -> list[Part]:
     statsd_web = "http://127.0.0.1:9102"
     return [
         *git_sync_parts(),
+        *jmx_parts(),
         Part(
             title="StatsD adapter (statsd_exporter-compatible), fed by a sample shop app",
             argv=[

@@ -18,6 +18,7 @@ def test_demo_starts_shows_metrics_and_git_sync_and_stops_cleanly() -> None:
     try:
         out = child.wait_for_output("buckets left out", stream="stdout", timeout=60)
         child.wait_for_output('shop_requests_total{handler="home"}', stream="stdout", timeout=30)
+        child.wait_for_output('shop_orders_processed_total{region="eu"}', stream="stdout")
         assert "http://127.0.0.1:9102/metrics" in out
         # git-sync: its URLs are printed and the page it publishes shows a commit
         page = "http://127.0.0.1:9181/html/index.html"
