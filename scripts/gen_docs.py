@@ -18,6 +18,7 @@ PACKAGES = {
     "adapters/statsd/README.md": "podkit.statsd_adapter.settings:StatsdSettings",
     "sidecars/git-sync/README.md": "podkit.git_sync.settings:GitSyncSettings",
     "adapters/jmx/README.md": "podkit.jmx_adapter.settings:JmxSettings",
+    "ambassadors/redis/README.md": "podkit.redis_ambassador.settings:RedisAmbassadorSettings",
 }
 
 

@@ -1,0 +1,133 @@
+"""The Redis ambassador as a podkit service: listener -> sessions -> upstreams, plus health.
+
+Owns the client listener (an asyncio Protocol server, on uvloop when :func:`podkit.core.run`
+installs it), the shared topology and counters, the health loop, readiness (``/readyz`` fails while
+the master is unreachable) and graceful shutdown: on SIGTERM it stops accepting, stops reading new
+commands, lets replies in flight reach their clients within the grace period, then closes.
+Embeddable::
+
+    async with RedisAmbassador(RedisAmbassadorSettings(master=HostPort("10.0.0.5", 6379))) as amb:
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from podkit.core import REDACTOR, Service, SettingsError
+from podkit.redis_ambassador import __version__
+from podkit.redis_ambassador.health import HealthChecker
+from podkit.redis_ambassador.metrics import AmbassadorCollector, Stats
+from podkit.redis_ambassador.session import ClientSession, SessionConfig
+from podkit.redis_ambassador.settings import RedisAmbassadorSettings
+from podkit.redis_ambassador.topology import Topology
+
+__all__ = ["RedisAmbassador"]
+
+
+class RedisAmbassador(Service[RedisAmbassadorSettings]):
+    """One Redis on localhost: writes to the master, reads to healthy replicas."""
+
+    name = "podkit-redis-ambassador"
+    version = __version__
+    description = "Redis ambassador: one Redis on localhost that splits reads to replicas."
+    metrics_prefix = "redis_ambassador"
+    settings_class = RedisAmbassadorSettings
+
+    def __init__(self, settings: RedisAmbassadorSettings | None = None) -> None:
+        super().__init__(settings)
+        s = self.settings
+        if s.sentinel and not s.sentinel_master:
+            raise SettingsError("--sentinel needs --sentinel-master NAME")
+        if s.master is None and not s.sentinel:
+            raise SettingsError(
+                "no master: set --master HOST:PORT or --sentinel and --sentinel-master"
+            )
+        upstream_password = s.upstream_secret()
+        local_password = s.local_secret()
+        REDACTOR.add_all([p for p in (upstream_password, local_password) if p])
+        self.topology = Topology(None if s.sentinel else s.master, [] if s.sentinel else s.replica)
+        self.stats = Stats()
+        upstream_ssl = s.upstream_ssl()
+        self.config = SessionConfig(
+            s, self.topology, self.stats, upstream_password, local_password, upstream_ssl
+        )
+        self.checker = HealthChecker(
+            self.topology,
+            username=s.upstream_username,
+            password=upstream_password,
+            interval=s.health_interval,
+            timeout=s.health_timeout,
+            max_lag=s.max_replica_lag,
+            log=self.log,
+            sentinels=list(s.sentinel),
+            sentinel_master=s.sentinel_master,
+            on_master_change=self._master_changed,
+            ssl=upstream_ssl,
+            server_name=s.upstream_tls_server_name,
+        )
+        self.server: asyncio.Server | None = None
+        self.registry.register(AmbassadorCollector(self.stats, lambda: self.topology))
+        self.health.add_readiness_check("master", self._master_ready)
+
+    def _master_ready(self) -> str | None:
+        master = self.topology.master
+        return None if master.healthy else f"master {master.addr} {master.reason}"
+
+    def _master_changed(self) -> None:
+        """A failover: sessions drop their connections to the old master (clients reconnect)."""
+        for session in list(self.config.sessions):
+            session.master_changed()
+
+    @property
+    def port(self) -> int:
+        """The port the listener is bound to (useful with port 0)."""
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def _session(self) -> ClientSession:
+        session = ClientSession(self.config)
+        session.table = self.topology.table
+        return session
+
+    async def on_start(self) -> None:
+        await self.checker.check_once()
+        self.spawn(self.checker.run(), "health")
+        listen = self.settings.listen
+        self.server = await asyncio.get_running_loop().create_server(
+            self._session, listen.bind_host, listen.port, reuse_address=True
+        )
+        self.log.info(
+            "listening for Redis clients",
+            listen=f"{listen.host}:{self.port}",
+            master=str(self.topology.master.addr),
+            replicas=[str(node.addr) for node in self.topology.replicas],
+            read_policy=self.settings.read_policy,
+            commands=self.topology.table.source,
+        )
+
+    async def on_stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        sessions = list(self.config.sessions)
+        for session in sessions:
+            session.stop_reading()
+        started = asyncio.Event()
+
+        async def drain() -> None:
+            async with self.work():
+                started.set()
+                while any(session.busy for session in sessions):  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+
+        self._drainer = asyncio.create_task(drain())
+        await started.wait()
+
+    async def on_close(self) -> None:
+        drainer = getattr(self, "_drainer", None)
+        if drainer is not None:
+            drainer.cancel()
+        for session in list(self.config.sessions):
+            session.close()
+        if self.server is not None:
+            await self.server.wait_closed()

@@ -1,0 +1,120 @@
+"""Upstream TLS (CA, client certificate, SNI) against real TLS redis-servers; the in-process API."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+from conftest import Ambassador, Cluster, Server, need
+from support.ports import free_port
+
+from podkit.core import HostPort
+from podkit.redis_ambassador.service import RedisAmbassador
+from podkit.redis_ambassador.settings import RedisAmbassadorSettings
+
+
+def make_certs(directory: Path) -> dict[str, Path]:
+    """A CA and one certificate (server and client alike) for redis.test and 127.0.0.1."""
+    openssl = need("openssl")
+    directory.mkdir()
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+        "-days", "2", "-subj", "/CN=podkit-test-ca")  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "redis.key", "-out", "redis.csr",
+        "-subj", "/CN=redis.test")  # fmt: skip
+    (directory / "ext.cnf").write_text("subjectAltName=DNS:redis.test,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "redis.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "redis.crt", "-days", "2", "-extfile", "ext.cnf")  # fmt: skip
+    return {name: directory / f"redis.{name}" for name in ("crt", "key")} | {
+        "ca": directory / "ca.crt"
+    }
+
+
+def tls_server(directory: Path, certs: dict[str, Path], master: int | None = None) -> Server:
+    port = free_port()
+    return Server(
+        directory, master,
+        "--port", "0", "--tls-port", str(port),
+        "--tls-cert-file", str(certs["crt"]), "--tls-key-file", str(certs["key"]),
+        "--tls-ca-cert-file", str(certs["ca"]), "--tls-auth-clients", "yes",
+        "--tls-replication", "yes",
+        port=port,
+    )  # fmt: skip
+
+
+def test_upstream_tls_with_client_certificate_and_sni(tmp_path: Path) -> None:
+    certs = make_certs(tmp_path / "certs")
+    master = tls_server(tmp_path / "m", certs)
+    replica = tls_server(tmp_path / "r", certs, master.port)
+
+    def direct(server: Server) -> redis.Redis:
+        return redis.Redis(
+            host="127.0.0.1", port=server.port, ssl=True, ssl_ca_certs=str(certs["ca"]),
+            ssl_certfile=str(certs["crt"]), ssl_keyfile=str(certs["key"]),
+        )  # fmt: skip
+
+    cluster = Cluster.__new__(Cluster)
+    cluster.master, cluster.replicas = master, [replica]
+    amb: Ambassador | None = None
+    try:
+        deadline = time.monotonic() + 20
+        while direct(replica).info("replication").get("master_link_status") != "up":
+            assert time.monotonic() < deadline, "the TLS replica never linked"
+            time.sleep(0.05)
+        amb = Ambassador(
+            cluster,
+            "--upstream-tls",
+            f"--upstream-tls-ca={certs['ca']}",
+            f"--upstream-tls-cert={certs['crt']}",
+            f"--upstream-tls-key={certs['key']}",
+            "--upstream-tls-server-name=redis.test",
+        )
+        amb.wait_ready()
+        client = amb.client()  # plain text on loopback; TLS only upstream
+        assert client.set("tls:k", "secure")
+        direct(master).wait(1, 5000)
+        direct(replica).config_resetstat()
+        assert client.get("tls:k") == b"secure"
+        assert int(direct(replica).info("commandstats")["cmdstat_get"]["calls"]) == 1
+    finally:
+        if amb is not None:
+            amb.stop()
+        replica.stop()
+        master.stop()
+
+
+def test_tls_to_a_plain_server_fails_clearly(cluster: Cluster) -> None:
+    amb = Ambassador(cluster, "--upstream-tls", "--no-upstream-tls-verify")
+    try:
+        with pytest.raises(redis.RedisError):
+            amb.client().ping()
+        status, _ = amb.get("/readyz")
+        assert status == 503
+    finally:
+        amb.stop()
+
+
+async def test_embedded_in_an_asyncio_app(cluster: Cluster) -> None:
+    settings = RedisAmbassadorSettings(
+        listen=HostPort("127.0.0.1", 0),
+        master=HostPort("127.0.0.1", cluster.master.port),
+        replica=[HostPort("127.0.0.1", r.port) for r in cluster.replicas],
+        read_your_writes=True,
+        admin_listen=None,
+    )
+    async with RedisAmbassador(settings) as ambassador:
+        client = aioredis.Redis(port=ambassador.port, protocol=3)
+        async with client.pipeline(transaction=False) as pipe:
+            for index in range(50):
+                pipe.set(f"embed:{index}", index).get(f"embed:{index}")
+            results = await pipe.execute()
+        assert results[1::2] == [str(index).encode() for index in range(50)]
+        assert ambassador.stats.commands["master"][b"set"] >= 50
+        await client.aclose()
