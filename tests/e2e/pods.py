@@ -62,11 +62,14 @@ def local_manifest(
     ports: dict[str, int],
     edit: Callable[[dict[str, Any]], None] | None = None,
     edit_config: Callable[[dict[str, Any]], None] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Path:
     """``examples/<example>`` with this build's images, pull policy Never, and ``ports``
     (container port name -> host port on 127.0.0.1) published; ``edit`` may change the Pod
-    further and ``edit_config`` the ConfigMaps."""
+    further and ``edit_config`` the ConfigMaps; ``keep`` chooses the documents to play."""
     docs = [doc for doc in yaml.safe_load_all((ROOT / "examples" / example).read_text()) if doc]
+    if keep is not None:
+        docs = [doc for doc in docs if keep(doc)]
     for doc in docs:
         if doc["kind"] == "ConfigMap" and edit_config is not None:
             edit_config(doc)
