@@ -125,10 +125,64 @@ def jmx_parts() -> list[Part]:
     ]
 
 
+def redis_parts() -> list[Part]:
+    """A Redis master (6390) and replica (6391), the ambassador on 6379, and a client."""
+    data = Path(tempfile.mkdtemp(prefix="podkit-demo-redis."))
+    common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(data)]
+    admin = "http://127.0.0.1:9121"
+    return [
+        Part(
+            title="Redis master on 127.0.0.1:6390",
+            argv=["redis-server", "--port", "6390", *common, "--dbfilename", "master.rdb"],
+            ready_url="",
+            cleanup=[data],
+        ),
+        Part(
+            title="Redis replica on 127.0.0.1:6391",
+            argv=[
+                "redis-server",
+                "--port",
+                "6391",
+                *common,
+                "--dbfilename",
+                "replica.rdb",
+                "--replicaof",
+                "127.0.0.1",
+                "6390",
+            ],
+            ready_url="",
+        ),
+        Part(
+            title="Redis ambassador: one Redis on 127.0.0.1:6379, reads to the replica",
+            argv=[
+                sys.executable,
+                "-m",
+                "podkit.redis_ambassador.cli",
+                "--master=127.0.0.1:6390",
+                "--replica=127.0.0.1:6391",
+                "--log-format=text",
+            ],
+            ready_url=admin + "/readyz",
+            urls={"metrics": admin + "/metrics", "readiness": admin + "/readyz"},
+            try_it=[
+                "redis-cli -p 6379 SET k v; redis-cli -p 6379 GET k",
+                "redis-cli -p 6391 INFO commandstats   # the replica served the GETs",
+                "(with --read-your-writes, a client's reads right after its write go to the master)",
+            ],
+        ),
+        Part(
+            title="a Redis client showing where its commands land",
+            argv=[sys.executable, str(DEMO / "redis_client.py"), "6379", "6390", "6391"],
+            ready_url="",
+        ),
+    ]
+
+
 def parts() -> list[Part]:
     statsd_web = "http://127.0.0.1:9102"
     return [
         *git_sync_parts(),
+        *redis_parts(),
         *jmx_parts(),
         Part(
             title="StatsD adapter (statsd_exporter-compatible), fed by a sample shop app",

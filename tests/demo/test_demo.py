@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import time
@@ -19,6 +20,11 @@ def test_demo_starts_shows_metrics_and_git_sync_and_stops_cleanly() -> None:
         out = child.wait_for_output("buckets left out", stream="stdout", timeout=60)
         child.wait_for_output('shop_requests_total{handler="home"}', stream="stdout", timeout=30)
         child.wait_for_output('shop_orders_processed_total{region="eu"}', stream="stdout")
+        # the ambassador's split: the client's GETs reach the replica once it is in rotation
+        deadline = time.monotonic() + 60
+        while not re.search(r"replica-side reads [1-9]", child.stdout):
+            assert time.monotonic() < deadline, "no read reached the replica"
+            time.sleep(0.5)
         assert "http://127.0.0.1:9102/metrics" in out
         # git-sync: its URLs are printed and the page it publishes shows a commit
         page = "http://127.0.0.1:9181/html/index.html"
