@@ -18,7 +18,7 @@ help:
 	@echo "make lint   ruff, ruff format --check, mypy"
 
 demo:
-	@UV="$$($(BOOTSTRAP) --no-system)" && $$UV run python scripts/demo.py
+	@UV="$$($(BOOTSTRAP))" && $$UV run python scripts/demo.py
 
 test:
 	@UV="$$($(BOOTSTRAP))" && set +e; $$UV run pytest --ignore=tests/e2e $(PYTEST_ARGS); status=$$?; \
