@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.ports import free_port
 
 from podkit.core import HostPort
+from podkit.statsd_adapter.exposition import render
 from podkit.statsd_adapter.service import StatsdAdapter
 from podkit.statsd_adapter.settings import StatsdSettings
 
@@ -273,3 +274,10 @@ async def test_no_listener_is_a_start_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no listener"):
         async with StatsdAdapter(settings):
             pass
+
+
+async def test_sliced_rendering_equals_one_pass(running: Running) -> None:
+    running.send_udp(b"\n".join(f"slice.n{i}:{i}|g".encode() for i in range(50)))
+    await running.wait_for("slice_n49", 49.0)
+    whole = render(running.adapter.series, 0.0)
+    assert await running.adapter.render_series(families_per_slice=7) == whole

@@ -198,8 +198,19 @@ class StatsdAdapter(Service[StatsdSettings]):
     # --- HTTP -------------------------------------------------------------------------------------
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
-        series = render(self.series, time.monotonic()).encode()
+        series = (await self.render_series()).encode()
         return metrics_response(request, self.registry, before=series)
+
+    async def render_series(self, families_per_slice: int = 200) -> str:
+        """The series in the text format, rendered in slices of families with the event loop
+        let through between them, so a large scrape does not stop the listeners for its whole
+        length (a family that expires meanwhile is simply left out)."""
+        families = sorted(self.series, key=lambda family: family.name)
+        parts = []
+        for start in range(0, len(families), families_per_slice):
+            parts.append(render(families[start : start + families_per_slice], time.monotonic()))
+            await asyncio.sleep(0)
+        return "".join(parts)
 
     async def _reload_endpoint(self, request: web.Request) -> web.StreamResponse:
         try:
