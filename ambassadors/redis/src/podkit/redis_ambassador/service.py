@@ -76,6 +76,7 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
 
     def _master_changed(self) -> None:
         """A failover: sessions drop their connections to the old master (clients reconnect)."""
+        self.config.drop_shared("master changed (failover); reconnect", master_only=True)
         for session in list(self.config.sessions):
             session.master_changed()
 
@@ -129,5 +130,6 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
             drainer.cancel()
         for session in list(self.config.sessions):
             session.close()
+        self.config.close_shared()
         if self.server is not None:
             await self.server.wait_closed()

@@ -1,4 +1,12 @@
-"""One client connection and its own upstream connections: routing, state, ordering, failures.
+"""One client connection and its upstream connections: routing, state, ordering, failures.
+
+Clients in the default state (DB 0, RESP2, no name, no transaction, subscription or blocking
+command) share one :class:`SharedUpstream` per server: their commands are written to it once per
+event-loop iteration, its FIFO of runs spans every session, and each reply goes back to the
+session that sent the command. A session whose state leaves the default (or that pipelines more
+than :data:`SHARED_MAX_BATCH` commands per read, or reads its replies too slowly) switches to
+upstream connections of its own once its replies from the shared ones are in, so its commands
+keep their order; it stays on them for the rest of its life.
 
 :class:`ClientSession` is the asyncio Protocol of a client. It scans each received buffer into
 commands, sends contiguous runs of commands bound for the same upstream as one write, and keeps a
@@ -23,6 +31,7 @@ from ssl import SSLContext
 from time import monotonic
 from typing import TYPE_CHECKING, cast
 
+from podkit.redis_ambassador.commands import CommandTable
 from podkit.redis_ambassador.metrics import Stats
 from podkit.redis_ambassador.router import PASSTHROUGH, SPECIAL, ReadRouter
 from podkit.redis_ambassador.scanner import (
@@ -37,15 +46,55 @@ from podkit.redis_ambassador.topology import Node, Topology
 if TYPE_CHECKING:
     from podkit.redis_ambassador.settings import RedisAmbassadorSettings
 
-__all__ = ["ClientSession", "Run", "SessionConfig", "Upstream"]
+__all__ = ["ClientSession", "Run", "SessionConfig", "SharedUpstream", "Upstream"]
 
 _FOREVER = sys.maxsize
+_WAITS = frozenset({b"wait", b"waitaof"})
+_WOFF_MARKER = encode_command([b"PUBLISH", b"__podkit_redis_ambassador__", b"wait"])
+SHARED_MAX_BATCH = 128  # a client pipelining more commands per read gets its own connections
+# not special, but they block or change the connection's state: not on a shared connection
+DEDICATED = frozenset(
+    {
+        b"blpop",
+        b"brpop",
+        b"brpoplpush",
+        b"blmove",
+        b"blmpop",
+        b"bzpopmin",
+        b"bzpopmax",
+        b"bzmpop",
+        b"xread",
+        b"xreadgroup",
+        b"wait",
+        b"waitaof",
+        b"readonly",
+        b"readwrite",
+        b"asking",
+        b"unsubscribe",
+        b"punsubscribe",
+        b"sunsubscribe",
+        b"sync",
+        b"psync",
+        b"replconf",
+    }
+)
 _NOAUTH = b"-NOAUTH Authentication required.\r\n"
 _WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
 _NOPASS = (
     b"-ERR AUTH <password> called without any password configured for the default user. "
     b"Are you sure your configuration is correct?\r\n"
 )
+
+
+_slow_cache: tuple[CommandTable | None, frozenset[bytes]] = (None, frozenset())
+
+
+def _slow_names(table: CommandTable) -> frozenset[bytes]:
+    """Names that leave the fast path: special, or needing the session's own upstreams."""
+    global _slow_cache
+    if _slow_cache[0] is not table:
+        _slow_cache = (table, SPECIAL | DEDICATED | table.blocking)
+    return _slow_cache[1]
 
 
 class SessionConfig:
@@ -72,12 +121,44 @@ class SessionConfig:
         self.sessions: set[ClientSession] = set()
         self.ssl = ssl
         self.server_name = settings.upstream_tls_server_name
+        self.share = True  # sessions in the default state share upstream connections
+        self.pools: dict[Node, SharedUpstream] = {}
+
+    def shared(self, node: Node) -> SharedUpstream:
+        """The live shared connection to ``node`` (a new one when there is none)."""
+        upstream = self.pools.get(node)
+        if upstream is None or upstream.closed:
+            upstream = self.pools[node] = SharedUpstream(self, node)
+            upstream.start()
+        return upstream
+
+    def drop_shared(self, reason: str, master_only: bool = False) -> None:
+        """Fail the shared connections (to the old master only, after a failover)."""
+        for upstream in list(self.pools.values()):
+            if not master_only or upstream.route == "master":
+                upstream.fail(reason)
+
+    def close_shared(self) -> None:
+        for upstream in list(self.pools.values()):
+            upstream.close()
+        self.pools.clear()
 
 
 class Run:
     """Replies owed for a batch of commands sent to one upstream (or a local reply)."""
 
-    __slots__ = ("chunks", "data", "discard", "got", "marks", "need", "t0", "upstream", "write")
+    __slots__ = (
+        "chunks",
+        "data",
+        "discard",
+        "got",
+        "marks",
+        "need",
+        "session",
+        "t0",
+        "upstream",
+        "write",
+    )
 
     def __init__(
         self,
@@ -97,6 +178,7 @@ class Run:
         self.discard = discard  # replies to replayed state commands are not the client's
         self.write = write
         self.t0 = 0.0
+        self.session: ClientSession | None = None
 
     def remaining_data(self) -> bytes:
         if self.got == 0 or self.marks is None:
@@ -107,8 +189,11 @@ class Run:
 class Upstream(asyncio.Protocol):
     """One connection from a session to a node; fills that session's runs with replies."""
 
+    shared = False
+
     def __init__(self, session: ClientSession, node: Node) -> None:
         self.session = session
+        self.config = session.config
         self.node = node
         self.route = "master" if node is session.config.topology.master else "replica"
         self.runs: deque[Run] = deque()
@@ -130,7 +215,7 @@ class Upstream(asyncio.Protocol):
 
     async def _connect(self) -> None:
         addr = self.node.addr
-        config = self.session.config
+        config = self.config
         try:
             await asyncio.wait_for(
                 asyncio.get_running_loop().create_connection(
@@ -277,6 +362,167 @@ class Upstream(asyncio.Protocol):
             self.transport = None
 
 
+class SharedUpstream(Upstream):
+    """A connection to a node shared by every session in the default state (DB 0, RESP2, no name,
+    no transaction, subscription or blocking command), like twemproxy's server connections.
+
+    Sessions' commands are queued and written once per event-loop iteration; the runs of every
+    session wait in one FIFO, so each reply goes to the session that sent the command, in order.
+    Sessions that change their connection state move to their own :class:`Upstream` first.
+    """
+
+    shared = True
+
+    def __init__(self, config: SessionConfig, node: Node) -> None:
+        self.config = config
+        self.node = node
+        self.route = "master" if node is config.topology.master else "replica"
+        self.runs = deque()
+        self.scanner = ReplyScanner()
+        self.transport = None
+        self.pending = []
+        self.handshake_left = 0
+        self.closed = False
+        self.failed = False
+        self.passthrough = False
+        self.hello = []
+        self.scheduled = False
+        self.paused = False
+        self.blocked: set[ClientSession] = set()
+        self.loop = asyncio.get_running_loop()
+
+    def handshake(self) -> list[bytes]:
+        config = self.config
+        if not config.upstream_password:
+            return []
+        auth = [b"AUTH"]
+        if config.upstream_username:
+            auth.append(config.upstream_username.encode())
+        return [encode_command([*auth, config.upstream_password.encode()])]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport = cast(asyncio.Transport, transport)
+        if self.closed:
+            transport.close()
+            return
+        self.handshake_left = len(self.hello)
+        transport.write(b"".join(self.hello + self.pending))
+        self.pending = []
+
+    def send(self, run: Run, data: bytes) -> None:
+        if self.failed:
+            session = run.session
+            assert session is not None
+            session.upstream_lost(self, "connection failed", [run])
+            return
+        self.runs.append(run)
+        run.upstream = self
+        if self.route == "replica":
+            self.node.inflight += run.need
+        self.pending.append(data)
+        if self.transport is not None and not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self._write)  # one write per loop iteration
+        if self.paused and run.session is not None:
+            run.session.pause("upstream")
+            self.blocked.add(run.session)
+
+    def send_raw(self, data: bytes) -> None:  # pragma: no cover - sessions use send()
+        raise NotImplementedError
+
+    def _write(self) -> None:
+        self.scheduled = False
+        pending = self.pending
+        if pending and self.transport is not None:
+            self.pending = []
+            self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            src, ends = self.scanner.feed(data)
+        except (ProtocolError, ValueError) as exc:
+            self.fail(f"bad reply from {self.route}: {exc}")
+            return
+        n = len(ends)
+        if not n:
+            return
+        prev = 0
+        i = 0
+        while self.handshake_left and i < n:
+            self.handshake_left -= 1
+            if src[prev] == 45:  # '-'
+                self.fail(f"{self.route} refused the handshake: {src[prev + 1 : ends[i] - 2]!r}")
+                return
+            prev = ends[i]
+            i += 1
+        if self.scanner.pushes:
+            self.fail(f"unexpected push frame from {self.route}")
+            return
+        runs = self.runs
+        dirty: list[ClientSession] = []
+        replica = self.route == "replica"
+        while i < n:
+            if not runs:
+                self.fail(f"unexpected reply from {self.route}")
+                break
+            run = runs[0]
+            take = run.need - run.got
+            if take > n - i:
+                take = n - i
+            stop = ends[i + take - 1]
+            run.chunks.append(src[prev:stop])
+            prev = stop
+            i += take
+            run.got += take
+            if replica:
+                self.node.inflight -= take
+            session = run.session
+            assert session is not None
+            if run.got >= run.need:
+                runs.popleft()
+                session.run_done(run)
+            if not dirty or dirty[-1] is not session:
+                dirty.append(session)
+        for session in dict.fromkeys(dirty) if len(dirty) > 1 else dirty:
+            session.flush()
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        blocked, self.blocked = self.blocked, set()
+        for session in blocked:
+            session.resume("upstream")
+
+    def fail(self, reason: str) -> None:
+        if self.closed:
+            return
+        self.failed = True
+        self.close()
+        runs = list(self.runs)
+        self.runs.clear()
+        if self.route == "replica":
+            self.node.inflight -= sum(run.need - run.got for run in runs)
+        by_session: dict[ClientSession, list[Run]] = {}
+        for run in runs:
+            assert run.session is not None
+            by_session.setdefault(run.session, []).append(run)
+        for session, lost in by_session.items():
+            session.upstream_lost(self, reason, lost)
+        blocked, self.blocked = self.blocked, set()
+        for session in blocked:
+            session.resume("upstream")
+
+    def close(self) -> None:
+        self.closed = True
+        if self.config.pools.get(self.node) is self:
+            del self.config.pools[self.node]
+        if self.transport is not None:
+            self.transport.abort()
+            self.transport = None
+
+
 class ClientSession(asyncio.Protocol):
     """A client connection: scans commands, routes them, returns replies in request order."""
 
@@ -308,6 +554,14 @@ class ClientSession(asyncio.Protocol):
         self.write_acked: float | None = None
         self._paused: set[str] = set()
         self._oob: list[bytes] = []
+        # on shared upstreams until its state leaves the default (see SharedUpstream)
+        self.shared = config.share
+        self._want_dedicated = False
+        self._deferred: list[Command] | None = None  # commands waiting for the switch
+        self._deferred_src = b""
+        self._deferred_more: list[tuple[bytes, list[Command]]] = []
+        self._deferred_error = False
+        self.wrote_shared = False  # a write went through a shared connection (see _sync_woff)
 
     # --- connection ------------------------------------------------------------------------------
 
@@ -318,8 +572,11 @@ class ClientSession(asyncio.Protocol):
         stats = self.config.stats
         stats.clients += 1
         stats.clients_total += 1
-        self.master = Upstream(self, self.config.topology.master)
-        self.master.start()
+        if self.shared:
+            self.master = self.config.shared(self.config.topology.master)
+        else:
+            self.master = Upstream(self, self.config.topology.master)
+            self.master.start()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -330,8 +587,9 @@ class ClientSession(asyncio.Protocol):
             self.config.stats.clients -= 1
 
     def _close_upstreams(self) -> None:
+        self._deferred = None
         for upstream in (self.master, self.replica, *self.retired):
-            if upstream is not None:
+            if upstream is not None and not upstream.shared:
                 upstream.close()
                 if upstream.route == "replica":  # replies it will never deliver
                     upstream.node.inflight -= sum(run.need - run.got for run in upstream.runs)
@@ -354,8 +612,9 @@ class ClientSession(asyncio.Protocol):
         if not self._paused and self.transport is not None:
             self.transport.pause_reading()
         if reason == "client":
+            self._want_dedicated = True  # a slow reader gets back-pressure of its own
             for upstream in (self.master, self.replica, *self.retired):
-                if upstream is not None and upstream.transport is not None:
+                if upstream is not None and upstream.transport is not None and not upstream.shared:
                     upstream.transport.pause_reading()
         self._paused.add(reason)
 
@@ -365,7 +624,7 @@ class ClientSession(asyncio.Protocol):
         self._paused.discard(reason)
         if reason == "client":
             for upstream in (self.master, self.replica, *self.retired):
-                if upstream is not None and upstream.transport is not None:
+                if upstream is not None and upstream.transport is not None and not upstream.shared:
                     upstream.transport.resume_reading()
         if not (self._paused or self.stopped or self.closing) and self.transport is not None:
             self.transport.resume_reading()
@@ -401,19 +660,97 @@ class ClientSession(asyncio.Protocol):
             return
         scanner = self.scanner
         src, commands = scanner.feed(data)
-        if commands:
+        if self._deferred is not None:  # reading is paused: not expected, but keep the order
+            if commands:
+                self._deferred_more.append((src, commands))
+        elif commands:
             self._route(src, commands)
         if scanner.error is not None:
-            stats.error("protocol")
-            self._local(b"-ERR Protocol error: " + str(scanner.error).encode() + b"\r\n")
-            self.closing = True
-            if self.transport is not None:
-                self.transport.pause_reading()
+            if self._deferred is not None:
+                self._deferred_error = True
+            else:
+                self._protocol_error()
         fifo = self.fifo
         if self.closing or (fifo and fifo[0].got >= fifo[0].need):
             self.flush()
 
+    def _protocol_error(self) -> None:
+        error = self.scanner.error
+        self.config.stats.error("protocol")
+        self._local(b"-ERR Protocol error: " + str(error).encode() + b"\r\n")
+        self.closing = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def _needs_own(self, cmd: Command) -> bool:
+        """Whether ``cmd`` needs the session's own upstream connections (not shared ones)."""
+        name = cmd.name
+        if name in SPECIAL:
+            return name not in (b"auth", b"quit") and (self.authed or name == b"hello")
+        return name in DEDICATED or name in self.table.blocking
+
+    def _shared_inflight(self) -> bool:
+        return any(run.got < run.need and run.upstream is not None for run in self.fifo)
+
+    def _dedicate(self, src: bytes, commands: list[Command]) -> bool:
+        """Leave the shared upstreams; False when that must wait for replies still in flight.
+
+        Then ``commands`` are kept, and reading paused, until the session's last reply from a
+        shared upstream is in: so a command on the new connection never overtakes one the
+        session sent before on a shared one.
+        """
+        if self._shared_inflight():
+            self._deferred = commands
+            self._deferred_src = src
+            self.pause("switch")
+            return False
+        self.shared = False
+        config = self.config
+        self.master = Upstream(self, config.topology.master)
+        self.master.start()
+        if self.replica is not None:
+            self.replica.node.sessions -= 1
+            self.replica = None
+        return True
+
+    def _sync_woff(self) -> None:
+        """Before WAIT on the session's own master connection, after writes on a shared one.
+
+        WAIT waits for the replication offset of the connection's last propagated write; a
+        PUBLISH (propagated to replicas, reply discarded) on the new connection moves that offset
+        past every write the session made on the shared connection.
+        """
+        self.wrote_shared = False
+        master = self.master
+        assert master is not None
+        run = Run(master, 1, discard=True)
+        run.session = self
+        self.fifo.append(run)
+        master.send(run, _WOFF_MARKER)
+
+    def _resume_deferred(self) -> None:
+        commands, src = self._deferred, self._deferred_src
+        assert commands is not None
+        self._deferred = None
+        self._deferred_src = b""
+        self._route(src, commands)
+        more, self._deferred_more = self._deferred_more, []
+        for src, commands in more:
+            if self.closing:
+                break
+            self._route(src, commands)
+        if self._deferred_error:
+            self._deferred_error = False
+            self._protocol_error()
+        self.resume("switch")
+
     def _route(self, src: bytes, commands: list[Command]) -> None:
+        if self.shared:
+            if self._want_dedicated or len(commands) > SHARED_MAX_BATCH:
+                if not self._dedicate(src, commands):
+                    return
+            elif self.master is None or self.master.closed:
+                self.master = self.config.shared(self.config.topology.master)
         master = self.master
         assert master is not None
         table = self.table
@@ -428,34 +765,59 @@ class ClientSession(asyncio.Protocol):
         seg_count = 0
         seg_write = False
         marks: list[int] | None = None
+        shared = self.shared
+        slow = _slow_names(table)
+        readonly, parents = table.readonly, table.parents
+        read_up: Upstream | bool | None = False  # this batch's read upstream, once looked up
         for index, cmd in enumerate(commands):
             name = cmd.name
-            if name in SPECIAL or not authed or cmd.end < 0:
-                if seg_up is not None:
-                    self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                    seg_up = None
-                self._special(cmd)
-                if self.closing:  # QUIT: nothing after it runs
+            if name in slow or not authed or cmd.end < 0:
+                if not shared and self.wrote_shared and name in _WAITS:
+                    if seg_up is not None:
+                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
+                        seg_up = None
+                    self._sync_woff()
+                if shared and self._needs_own(cmd):
+                    if seg_up is not None:
+                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
+                        seg_up = None
+                    if self._dedicate(src, commands[index:]):
+                        self._route(src, commands[index:])
                     return
-                if self.passthrough is not None:
-                    rest = commands[index + 1 :]
-                    if rest:
-                        self.passthrough.send_raw(
-                            b"".join(
-                                encode_command(c.args) if c.end < 0 else src[c.start : c.end]
-                                for c in rest
+                if name in SPECIAL or not authed or cmd.end < 0:
+                    read_up = False
+                    if seg_up is not None:
+                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
+                        seg_up = None
+                    self._special(cmd)
+                    if self.closing:  # QUIT: nothing after it runs
+                        return
+                    if self.passthrough is not None:
+                        rest = commands[index + 1 :]
+                        if rest:
+                            self.passthrough.send_raw(
+                                b"".join(
+                                    encode_command(c.args) if c.end < 0 else src[c.start : c.end]
+                                    for c in rest
+                                )
                             )
-                        )
-                    return
-                splits = self.config.router.splits and not (self.in_multi or self.watching)
-                authed = self.authed
-                continue
+                        return
+                    splits = self.config.router.splits and not (self.in_multi or self.watching)
+                    authed = self.authed
+                    continue
             up: Upstream | None = master
             write = True
-            if splits and table.is_readonly(name, cmd.args):
+            if splits and (
+                name in readonly if name not in parents else table.is_readonly(name, cmd.args)
+            ):
                 write = False
                 # read-your-writes: a write earlier in this batch is not even sent yet
-                up = master if batch_wrote else self._read_upstream()
+                if batch_wrote:
+                    up = master
+                else:
+                    if read_up is False:
+                        read_up = self._read_upstream()
+                    up = cast("Upstream | None", read_up)
                 if up is None:
                     if seg_up is not None:
                         self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
@@ -488,9 +850,13 @@ class ClientSession(asyncio.Protocol):
         self, up: Upstream, data: bytes, count: int, write: bool, marks: list[int] | None
     ) -> None:
         run = Run(up, count, data if marks is not None else b"", marks, write=write)
+        run.session = self
         run.t0 = monotonic()
-        if write and self.config.read_your_writes:
-            self.writes_outstanding += 1
+        if write:
+            if up.shared:
+                self.wrote_shared = True
+            if self.config.read_your_writes:
+                self.writes_outstanding += 1
         self.fifo.append(run)
         up.send(run, data)
 
@@ -506,9 +872,12 @@ class ClientSession(asyncio.Protocol):
                 return master
             if replica is not None:
                 self._retire(replica)
-            replica = self.replica = Upstream(self, node)
+            if self.shared:
+                replica = self.replica = self.config.shared(node)
+            else:
+                replica = self.replica = Upstream(self, node)
+                replica.start()
             node.sessions += 1
-            replica.start()
         if self.config.read_your_writes and (self.writes_outstanding or self.write_acked):
             if self.writes_outstanding:
                 return master  # a write of this client is still in flight
@@ -525,6 +894,8 @@ class ClientSession(asyncio.Protocol):
         if upstream is self.replica:
             self.replica = None
             upstream.node.sessions -= 1
+        if upstream.shared:
+            return  # its runs still complete; the connection stays with the others
         if upstream.runs:
             self.retired.append(upstream)
         else:
@@ -688,6 +1059,8 @@ class ClientSession(asyncio.Protocol):
 
     def flush(self) -> None:
         """Write every complete reply at the FIFO head, in request order, in one write."""
+        if self._deferred is not None and not self.closing and not self._shared_inflight():
+            self._resume_deferred()  # the switch to own upstreams can happen now
         out = self._oob
         fifo = self.fifo
         while fifo:
@@ -712,14 +1085,24 @@ class ClientSession(asyncio.Protocol):
 
     def master_changed(self) -> None:
         """The master was replaced: fail what is in flight on the old one and close."""
-        if self.master is not None:
+        if self.master is not None and not self.master.shared:
             self.master.fail("master changed (failover); reconnect")
+        elif self.transport is not None:  # its runs on the old master failed already
+            self.closing = True
+            self.flush()
+            self.close()
 
     # --- upstream failures -----------------------------------------------------------------------
 
-    def upstream_lost(self, upstream: Upstream, reason: str) -> None:
+    def upstream_lost(self, upstream: Upstream, reason: str, runs: list[Run] | None = None) -> None:
+        """``upstream`` failed; ``runs`` are this session's runs on it (a shared one says which)."""
         stats = self.config.stats
-        if upstream.route == "replica" and self.master is not None and not self.master.failed:
+        if upstream.shared and self.master is upstream:
+            self.master = None
+        master = self.master
+        if self.shared and upstream.route == "replica" and (master is None or master.closed):
+            master = self.master = self.config.shared(self.config.topology.master)
+        if upstream.route == "replica" and master is not None and not master.failed:
             stats.error("replica_lost")
             upstream.node.mark_down(reason)
             if upstream is self.replica:
@@ -727,9 +1110,10 @@ class ClientSession(asyncio.Protocol):
                 upstream.node.sessions -= 1
             if upstream in self.retired:
                 self.retired.remove(upstream)
-            runs = list(upstream.runs)
-            upstream.runs.clear()
-            upstream.node.inflight -= sum(run.need - run.got for run in runs)
+            if runs is None:
+                runs = list(upstream.runs)
+                upstream.runs.clear()
+                upstream.node.inflight -= sum(run.need - run.got for run in runs)
             for run in runs:
                 if run.discard:
                     run.got = run.need
@@ -737,21 +1121,26 @@ class ClientSession(asyncio.Protocol):
                 stats.retries += run.need - run.got
                 data = run.remaining_data()
                 run.marks = None
-                self.master.runs.append(run)
-                run.upstream = self.master
-                self.master.send_raw(data)
+                if master.shared:
+                    master.send(run, data)
+                else:
+                    master.runs.append(run)
+                    run.upstream = master
+                    master.send_raw(data)
             self.flush()
             return
         stats.error("master_lost" if upstream.route == "master" else "replica_lost")
         if upstream.route == "master":
             upstream.node.mark_down(reason)
         message = b"-ERR upstream " + reason.encode(errors="replace") + b"\r\n"
-        for run in list(upstream.runs):
+        if runs is None:
+            runs = list(upstream.runs)
+            upstream.runs.clear()
+        for run in runs:
             missing = run.need - run.got
             if missing < _FOREVER:
                 run.chunks.append(message * missing)
             run.got = run.need
-        upstream.runs.clear()
         self.closing = True
         self.flush()
         self.close()
