@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +106,25 @@ def running_pod(manifest: Path) -> Iterator[None]:
     finally:
         podman("kube", "down", str(manifest), check=False)
         manifest.unlink(missing_ok=True)
+
+
+def fetch(url: str) -> str:
+    """The body at ``url``, or "" while nothing answers there."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except OSError:
+        return ""
+
+
+def wait_for_page(url: str, *wanted: str, timeout: float = 90) -> str:
+    """Poll ``url`` until its body holds every ``wanted`` text (or time runs out); the body."""
+    deadline = time.monotonic() + timeout
+    body = fetch(url)
+    while not all(text in body for text in wanted) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        body = fetch(url)
+    return body
 
 
 def logs(container: str) -> str:

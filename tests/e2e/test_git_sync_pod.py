@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pods import build_standin, local_manifest, logs, running_pod
+from pods import build_standin, fetch, local_manifest, logs, running_pod, wait_for_page
 from support.ports import free_port, wait_for_port
 
 
@@ -46,25 +44,6 @@ def served_repo(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         daemon.wait(timeout=10)
 
 
-def fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.read().decode()
-    except OSError:
-        return ""
-
-
-def wait_for_text(url: str, text: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    body = ""
-    while time.monotonic() < deadline:
-        body = fetch(url)
-        if text in body:
-            return body
-        time.sleep(0.5)
-    return body
-
-
 def test_nginx_serves_the_repository_and_follows_new_commits(served_repo: tuple[Path, int]) -> None:
     work, git_port = served_repo
     web, admin = free_port(), free_port()
@@ -97,14 +76,14 @@ def test_nginx_serves_the_repository_and_follows_new_commits(served_repo: tuple[
 
     manifest = local_manifest("git-sync.yaml", {}, edit=on_host_loopback, edit_config=nginx_port)
     with running_pod(manifest):
-        body = wait_for_text(f"http://127.0.0.1:{web}/", "version 1")
+        body = wait_for_page(f"http://127.0.0.1:{web}/", "version 1")
         assert "version 1" in body, logs("git-sync-example-git-sync") + logs(
             "git-sync-example-nginx"
         )
         (work / "index.html").write_text("<h1>version 2</h1>\n")
         git(work, "commit", "-q", "-am", "v2")
         git(work, "push", "-q", str(work.parent / "site.git"), "main")
-        body = wait_for_text(f"http://127.0.0.1:{web}/", "version 2")
+        body = wait_for_page(f"http://127.0.0.1:{web}/", "version 2")
         assert "version 2" in body, logs("git-sync-example-git-sync")
         metrics = fetch(f"http://127.0.0.1:{admin}/metrics")
         assert 'git_sync_count_total{status="success"}' in metrics

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-import urllib.request
 from typing import Any
 
-from pods import build_standin, local_manifest, logs, running_pod
+from pods import build_standin, local_manifest, logs, running_pod, wait_for_page
 from support.ports import free_port
 
 
@@ -19,17 +17,12 @@ def test_the_apps_mbeans_come_out_of_the_adapter() -> None:
 
     manifest = local_manifest("jmx-adapter.yaml", {"metrics": port}, edit=standin)
     with running_pod(manifest):
-        deadline = time.monotonic() + 120
-        body = ""
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                    body = r.read().decode()
-                if "shop_orders_processed_total" in body and "jmx_scrape_error 0.0" in body:
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
+        body = wait_for_page(
+            f"http://127.0.0.1:{port}/metrics",
+            "shop_orders_processed_total",
+            "jmx_scrape_error 0.0",
+            timeout=120,
+        )
         assert "shop_orders_processed_total" in body, logs("jmx-adapter-example-jmx-adapter")
         assert "jvm_heap_used_bytes" in body
         assert "jmx_scrape_error 0.0" in body

@@ -151,9 +151,9 @@ def test_git_daemon_sync_picks_up_new_commits_and_sigterm_exits_0(
     assert "git-sync stopped" in child.stderr
 
 
-def test_kill_9_during_a_sync_then_restart_keeps_the_link_on_a_complete_tree(
-    upstream: Upstream, tmp_path: Path, run_git_sync: Start
-) -> None:
+def slow_checkout_git(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A --git wrapper whose checkout (``reset --hard``) hangs while the file ``slow`` exists,
+    writing its PID to ``pids``; returns (wrapper, slow, pids)."""
     slow = tmp_path / "slow"
     pids = tmp_path / "pids"
     wrapper = tmp_path / "slow-git"
@@ -166,6 +166,13 @@ def test_kill_9_during_a_sync_then_restart_keeps_the_link_on_a_complete_tree(
         'exec git "$@"\n'
     )
     wrapper.chmod(0o755)
+    return wrapper, slow, pids
+
+
+def test_kill_9_during_a_sync_then_restart_keeps_the_link_on_a_complete_tree(
+    upstream: Upstream, tmp_path: Path, run_git_sync: Start
+) -> None:
+    wrapper, slow, pids = slow_checkout_git(tmp_path)
     root = tmp_path / "root"
     link = root / "link"
     args = (
@@ -207,18 +214,7 @@ def test_kill_9_during_a_sync_then_restart_keeps_the_link_on_a_complete_tree(
 def test_sigterm_during_a_sync_abandons_it_cleanly_and_exits_0(
     upstream: Upstream, tmp_path: Path, run_git_sync: Start
 ) -> None:
-    slow = tmp_path / "slow"
-    pids = tmp_path / "pids"
-    wrapper = tmp_path / "slow-git"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        f'if [ -e {slow} ] && [ "$1" = reset ] && [ "$2" = --hard ]; then\n'
-        f"  echo $$ >> {pids}\n"
-        "  exec sleep 60\n"
-        "fi\n"
-        'exec git "$@"\n'
-    )
-    wrapper.chmod(0o755)
+    wrapper, slow, pids = slow_checkout_git(tmp_path)
     root = tmp_path / "root"
     child = run_git_sync(
         f"--repo={upstream.url}",
