@@ -3,7 +3,8 @@
 A component says it is not ready with :meth:`Health.not_ready` (``"first sync not done"``) and
 ready again with :meth:`Health.ready`, or registers a check function that is called on every probe
 and returns ``True``/``None`` when fine, or ``False``/a reason when not. Liveness works the same
-way, for the rarer case where the process can tell it is wedged. The admin server turns the verdict
+way through :meth:`Health.add_liveness_check`, for the rarer case where the process can tell it is
+wedged. The admin server turns the verdict
 into ``/healthz`` and ``/readyz``.
 """
 
@@ -76,12 +77,6 @@ class Health:
 
     def remove_readiness_check(self, name: str) -> None:
         self._ready.checks.pop(name, None)
-
-    def not_live(self, name: str, reason: str) -> None:
-        self._live.conditions[name] = reason
-
-    def live(self, name: str) -> None:
-        self._live.conditions.pop(name, None)
 
     def add_liveness_check(self, name: str, check: Check) -> None:
         self._live.checks[name] = check
