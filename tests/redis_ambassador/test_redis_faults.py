@@ -6,11 +6,14 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 import redis
 from conftest import Ambassador, Cluster
 from support.ports import free_port
+
+from podkit.redis_ambassador.scanner import encode_command
 
 
 def read_until_closed(sock: socket.socket) -> bytes:
@@ -56,16 +59,51 @@ def test_oversized_bulk_length(cluster: Cluster) -> None:
         amb.stop()
 
 
-def test_client_disconnecting_mid_pipeline_affects_no_one(ambassador: Ambassador) -> None:
+def eventually(check: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.mark.parametrize("depth", [1, 50, 500])
+def test_commands_sent_before_the_client_left_all_run(
+    ambassador: Ambassador, cluster: Cluster, depth: int
+) -> None:
+    """As on Redis: every complete command runs, even when the client closes without reading
+    (`printf 'SET k v' | nc -q0`), and small and big pipelines alike (shared or own upstreams)."""
     other = ambassador.client()
-    for _ in range(20):
+    master = cluster.master.client()
+    keys = [f"fault:left:{depth}:{n}" for n in range(20)]
+    master.delete(*keys)
+    for key in keys:
         with raw(ambassador.port) as sock:
             pipeline = b"".join(
-                b"*3\r\n$3\r\nSET\r\n$8\r\nfault:mp\r\n$3\r\n%03d\r\n" % i for i in range(500)
+                encode_command([b"SET", key.encode(), b"%03d" % i]) for i in range(depth)
             )
             sock.sendall(pipeline + b"*2\r\n$3\r\nGET\r\n$8\r\nfault:")  # cut mid-frame
         assert other.ping()
-    assert other.get("fault:mp") is not None
+    last = b"%03d" % (depth - 1)
+    assert eventually(lambda: master.mget(keys) == [last] * len(keys)), master.mget(keys)
+
+
+def test_a_blocked_command_of_a_client_that_left_takes_nothing(
+    ambassador: Ambassador, cluster: Cluster
+) -> None:
+    """A client that left while blocked is dropped, as Redis drops its own: nothing popped."""
+    master = cluster.master.client()
+    master.delete("fault:queue")
+    with raw(ambassador.port) as sock:
+        sock.sendall(encode_command([b"SET", b"fault:before", b"1"]))
+        sock.sendall(encode_command([b"BLPOP", b"fault:queue", b"0"]))
+        assert sock.recv(100) == b"+OK\r\n"
+        assert eventually(lambda: master.info("clients")["blocked_clients"] == 1)
+    assert eventually(lambda: master.info("clients")["blocked_clients"] == 0)
+    master.rpush("fault:queue", "job")
+    time.sleep(0.2)
+    assert master.lrange("fault:queue", 0, -1) == [b"job"]
 
 
 def test_client_that_never_reads_is_bounded_and_isolated(cluster: Cluster) -> None:

@@ -52,6 +52,8 @@ _FOREVER = sys.maxsize
 _WAITS = frozenset({b"wait", b"waitaof"})
 _WOFF_MARKER = encode_command([b"PUBLISH", b"__podkit_redis_ambassador__", b"wait"])
 SHARED_MAX_BATCH = 128  # a client pipelining more commands per read gets its own connections
+# a connection finishing after its client left gets this long to flush what the client sent
+FINISH_BOUND = 30.0
 # not special, but they block or change the connection's state: not on a shared connection
 DEDICATED = frozenset(
     {
@@ -204,6 +206,7 @@ class Upstream(asyncio.Protocol):
         self.closed = False
         self.failed = False
         self.passthrough = False
+        self.finishing = False
         self.hello: list[bytes] = []
 
     # --- connecting ------------------------------------------------------------------------------
@@ -249,13 +252,16 @@ class Upstream(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
-        if self.closed:
+        if self.closed and not self.finishing:
             transport.close()
             return
         hello = self.hello
         self.handshake_left = len(hello)
         transport.write(b"".join(hello + self.pending))
         self.pending = []
+        if self.finishing:
+            self.transport = None
+            _close_after_flush(transport)
 
     # --- sending ---------------------------------------------------------------------------------
 
@@ -360,6 +366,30 @@ class Upstream(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
             self.transport = None
+
+    def finish(self) -> None:
+        """Close the way a client closing its socket does: what was sent still reaches the server.
+
+        The server runs every command it has read, then sees end-of-file (a blocked command is
+        dropped, not served, as for a client of its own that went away); replies are not read.
+        A connection still being opened sends the handshake and what is pending first.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        transport = self.transport
+        if transport is not None:
+            self.transport = None
+            _close_after_flush(transport)
+        elif self.pending and not self.failed:
+            self.finishing = True  # connection_made sends and closes
+
+
+def _close_after_flush(transport: asyncio.Transport) -> None:
+    """Close ``transport`` once its write buffer is sent, aborting it if that takes too long."""
+    transport.pause_reading()
+    transport.close()
+    asyncio.get_running_loop().call_later(FINISH_BOUND, transport.abort)
 
 
 class SharedUpstream(Upstream):
@@ -550,6 +580,7 @@ class ClientSession(asyncio.Protocol):
         self.passthrough: Upstream | None = None
         self.closing = False
         self.stopped = False
+        self.gone = False  # the client closed its connection
         self.writes_outstanding = 0
         self.write_acked: float | None = None
         self._paused: set[str] = set()
@@ -579,9 +610,13 @@ class ClientSession(asyncio.Protocol):
             self.master.start()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The client went away: what it sent still runs, as it would on Redis (see finish)."""
         self.transport = None
-        self.closing = True
-        self._close_upstreams()
+        self.gone = True
+        if self._deferred is None:
+            self.closing = True
+            self._close_upstreams()
+        # else: the deferred commands go out when the shared replies are in (flush), then close
         if self in self.config.sessions:
             self.config.sessions.discard(self)
             self.config.stats.clients -= 1
@@ -590,7 +625,10 @@ class ClientSession(asyncio.Protocol):
         self._deferred = None
         for upstream in (self.master, self.replica, *self.retired):
             if upstream is not None and not upstream.shared:
-                upstream.close()
+                if self.gone:
+                    upstream.finish()
+                else:
+                    upstream.close()
                 if upstream.route == "replica":  # replies it will never deliver
                     upstream.node.inflight -= sum(run.need - run.got for run in upstream.runs)
                     upstream.runs.clear()
@@ -1061,6 +1099,9 @@ class ClientSession(asyncio.Protocol):
         """Write every complete reply at the FIFO head, in request order, in one write."""
         if self._deferred is not None and not self.closing and not self._shared_inflight():
             self._resume_deferred()  # the switch to own upstreams can happen now
+            if self.gone:
+                self.closing = True
+                self._close_upstreams()
         out = self._oob
         fifo = self.fifo
         while fifo:
