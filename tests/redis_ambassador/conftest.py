@@ -197,7 +197,8 @@ def ambassador(cluster: Cluster) -> Iterator[Ambassador]:
 class Sentinels:
     """Three Sentinels (``redis-server --sentinel``) watching a cluster's master as ``mymaster``."""
 
-    def __init__(self, root: Path, master_port: int, count: int = 3) -> None:
+    def __init__(self, root: Path, master_port: int, count: int = 3, password: str = "") -> None:
+        self.password = password
         self.ports: list[int] = []
         self.children: list[Child] = []
         try:
@@ -212,6 +213,11 @@ class Sentinels:
                     "sentinel down-after-milliseconds mymaster 1000\n"
                     "sentinel failover-timeout mymaster 10000\n"
                     "sentinel parallel-syncs mymaster 2\n"
+                    + (
+                        f"requirepass {password}\nsentinel sentinel-pass {password}\n"
+                        if password
+                        else ""
+                    )
                 )
                 self.children.append(Child([need("redis-server"), str(config), "--sentinel"]))
                 self.ports.append(port)
@@ -221,7 +227,9 @@ class Sentinels:
             raise
 
     def client(self, index: int = 0) -> redis.Redis:
-        return redis.Redis(port=self.ports[index], socket_timeout=10)
+        return redis.Redis(
+            port=self.ports[index], socket_timeout=10, password=self.password or None
+        )
 
     def master_port(self) -> int:
         return int(self.client().sentinel_get_master_addr_by_name("mymaster")[1])

@@ -393,3 +393,40 @@ def test_metrics_count_commands_by_route(cluster: Cluster, ambassador: Ambassado
     assert ambassador.metric("redis_ambassador_upstream_up") == 3
     status, body = ambassador.get("/readyz")
     assert status == 200, body
+
+
+def test_client_side_caching_reads_where_invalidations_come_from(
+    ambassador: Ambassador, cluster: Cluster
+) -> None:
+    """CLIENT TRACKING ON: the master tracks what this connection reads, so reads stay there and
+    the invalidation push reaches the client when another client changes the key."""
+    import socket
+
+    writer = ambassador.client()
+    writer.set("tracked:k", "v1")
+    cluster.wait_synced()
+    cluster.reset_stats()
+    with socket.create_connection(("127.0.0.1", ambassador.port), timeout=10) as sock:
+        sock.sendall(b"HELLO 3\r\nCLIENT TRACKING ON\r\nGET tracked:k\r\n")
+        data = b""
+        while not data.endswith(b"+OK\r\n$2\r\nv1\r\n"):
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+        assert calls(cluster.master.commandstats(), "get") == 1
+        assert sum(calls(r.commandstats(), "get") for r in cluster.replicas) == 0
+        writer.set("tracked:k", "v2")
+        push = b""
+        while b"tracked:k" not in push:
+            chunk = sock.recv(65536)
+            assert chunk, push
+            push += chunk
+        assert push == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$9\r\ntracked:k\r\n"
+        cluster.wait_synced()
+        sock.sendall(b"CLIENT TRACKING OFF\r\nGET tracked:k\r\n")
+        data = b""
+        while not data.endswith(b"$2\r\nv2\r\n"):
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+    assert sum(calls(r.commandstats(), "get") for r in cluster.replicas) == 1  # split again

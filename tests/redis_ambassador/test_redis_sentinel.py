@@ -12,7 +12,9 @@ from support.ports import free_port, wait_for_port
 from support.processes import Child
 
 
-def start_with_sentinels(sentinels: Sentinels, *extra: str) -> Ambassador:
+def start_with_sentinels(
+    sentinels: Sentinels, *extra: str, env: dict[str, str] | None = None
+) -> Ambassador:
     amb = Ambassador.__new__(Ambassador)
     amb.port = free_port()
     amb.admin_port = free_port()
@@ -25,7 +27,8 @@ def start_with_sentinels(sentinels: Sentinels, *extra: str) -> Ambassador:
             "--health-interval=100ms",
             *(f"--sentinel=127.0.0.1:{port}" for port in sentinels.ports),
             *extra,
-        ]
+        ],
+        env=env,
     )  # fmt: skip
     wait_for_port(amb.port)
     return amb
@@ -87,5 +90,65 @@ def test_sentinel_discovery_and_failover(tmp_path: Path) -> None:
     finally:
         if amb is not None:
             amb.stop()
+        sentinels.stop()
+        cluster.stop()
+
+
+def test_password_protected_sentinels_and_a_killed_master(tmp_path: Path) -> None:
+    """Sentinels with requirepass; the master is SIGKILLed: clients see clear errors, then every
+    write the ambassador acknowledged is on the master Sentinel promoted."""
+    secret = "sentinel-s3cret"
+    cluster = Cluster(tmp_path / "redis")
+    sentinels = Sentinels(tmp_path, cluster.master.port, password=secret)
+    amb: Ambassador | None = None
+    locked_out: Ambassador | None = None
+    try:
+        sentinels.wait_replicas(2)
+        locked_out = start_with_sentinels(sentinels, "--log-format=json")
+        amb = start_with_sentinels(sentinels, env={"REDIS_AMBASSADOR_SENTINEL_PASSWORD": secret})
+        amb.wait_ready()
+        # without the password no Sentinel answers, and the log says why, without any secret
+        time.sleep(0.5)
+        assert locked_out.get("/readyz")[0] == 503
+        log = locked_out.child.stderr + locked_out.child.stdout
+        assert "no Sentinel answered" in log and "NOAUTH" in log, log[-2000:]
+        assert secret not in amb.child.stderr + amb.child.stdout
+
+        client = amb.client()
+        assert client.set("killed:before", "1")
+        cluster.wait_synced()
+        old_master = cluster.master.port
+        servers = {s.port: s for s in (cluster.master, *cluster.replicas)}
+        cluster.master.kill()
+        acked: list[str] = []
+        errors: list[str] = []
+        deadline = time.monotonic() + 60
+        n = 0
+        while True:
+            key = f"killed:{n}"
+            n += 1
+            try:
+                if amb.client().set(key, "v"):
+                    acked.append(key)
+            except (redis.ResponseError, redis.ConnectionError, redis.TimeoutError) as exc:
+                errors.append(str(exc))
+            if len(acked) >= 5:
+                break
+            assert time.monotonic() < deadline, f"writes never resumed: {errors[-5:]}"
+            time.sleep(0.05)
+        new_master = sentinels.master_port()
+        assert new_master != old_master
+        promoted = servers[new_master].client()
+        assert promoted.info("replication")["role"] == "master"
+        assert promoted.mget(acked) == [b"v"] * len(acked)  # no acknowledged write was lost
+        assert promoted.get("killed:before") == b"1"
+        assert errors, "the master was down for seconds: some write must have failed"
+        for error in errors:
+            assert "upstream" in error or "Connection" in error or "closed" in error, error
+        assert amb.client().get("killed:before") == b"1"
+    finally:
+        for each in (amb, locked_out):
+            if each is not None:
+                each.stop()
         sentinels.stop()
         cluster.stop()

@@ -253,3 +253,20 @@ def test_wait_covers_writes_made_on_the_shared_connection(
         for replica in cluster.replicas:  # WAIT returned: both replicas have the write
             assert replica.client().get("wait:k") == value.encode()
     conn.close()
+
+
+def test_no_share_connections_gives_each_client_its_own(cluster: Cluster) -> None:
+    """--no-share-connections: every client has a master connection of its own from the start."""
+    ambassador = Ambassador(cluster, "--no-share-connections", "--read-your-writes")
+    try:
+        before = connected_clients(cluster)
+        conns = [Conn(ambassador.port) for _ in range(8)]
+        for index, conn in enumerate(conns):
+            conn.send(command("SET", f"own:{index}", index), command("GET", f"own:{index}"))
+        for index, conn in enumerate(conns):
+            assert conn.replies(2) == [b"OK", str(index).encode()]
+        assert connected_clients(cluster) - before >= 8  # shared: one or two
+        for conn in conns:
+            conn.close()
+    finally:
+        ambassador.stop()

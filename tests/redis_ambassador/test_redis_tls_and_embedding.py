@@ -10,7 +10,8 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 from conftest import Ambassador, Cluster, Server, need
-from support.ports import free_port
+from support.ports import free_port, wait_for_port
+from support.processes import Child
 
 from podkit.core import HostPort
 from podkit.redis_ambassador.service import RedisAmbassador
@@ -118,3 +119,46 @@ async def test_embedded_in_an_asyncio_app(cluster: Cluster) -> None:
         assert results[1::2] == [str(index).encode() for index in range(50)]
         assert ambassador.stats.commands["master"][b"set"] >= 50
         await client.aclose()
+
+
+def test_sentinel_over_tls(tmp_path: Path, cluster: Cluster) -> None:
+    """A Sentinel that only speaks TLS (client certificates required) in front of a plain cluster."""
+    certs = make_certs(tmp_path / "certs")
+    port = free_port()
+    directory = tmp_path / "sentinel"
+    directory.mkdir()
+    config = directory / "sentinel.conf"
+    config.write_text(
+        f"port 0\ntls-port {port}\nbind 127.0.0.1\ndir {directory}\n"
+        f"tls-cert-file {certs['crt']}\ntls-key-file {certs['key']}\n"
+        f"tls-ca-cert-file {certs['ca']}\ntls-auth-clients yes\ntls-replication no\n"
+        f"sentinel monitor tlsmaster 127.0.0.1 {cluster.master.port} 1\n"
+        "sentinel down-after-milliseconds tlsmaster 600000\n"  # never fails the shared master over
+    )
+    sentinel = Child([need("redis-server"), str(config), "--sentinel"])
+    plain: Ambassador | None = None
+    amb: Ambassador | None = None
+    try:
+        wait_for_port(port)
+        common = (
+            "--master=", "--sentinel-master=tlsmaster", f"--sentinel=127.0.0.1:{port}",
+            f"--upstream-tls-ca={certs['ca']}", f"--upstream-tls-cert={certs['crt']}",
+            f"--upstream-tls-key={certs['key']}", "--upstream-tls-server-name=redis.test",
+        )  # fmt: skip
+        amb = Ambassador(cluster, *common, "--sentinel-tls")
+        amb.wait_ready()  # the master came from the Sentinel, over TLS; the servers are plain
+        assert amb.client().set("tls:sentinel", "found")
+        cluster.wait_synced()
+        cluster.reset_stats()
+        assert amb.client().get("tls:sentinel") == b"found"
+        assert sum(r.commandstats().get("get", 0) for r in cluster.replicas) == 1
+
+        plain = Ambassador(cluster, *common)  # no --sentinel-tls: the Sentinel refuses it
+        time.sleep(0.5)
+        assert plain.get("/readyz")[0] == 503
+        assert "no Sentinel answered" in plain.child.stderr + plain.child.stdout
+    finally:
+        for each in (amb, plain):
+            if each is not None:
+                each.stop()
+        sentinel.stop()

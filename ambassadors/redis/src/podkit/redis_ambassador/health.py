@@ -88,6 +88,23 @@ class UpstreamClient:
             self.close()
             raise
 
+    def twin(self) -> UpstreamClient:
+        """Another client for the same server with the same credentials and TLS."""
+        return UpstreamClient(
+            self.addr,
+            self.username,
+            self.password,
+            self.timeout or 0,
+            self.ssl,
+            self.server_name,
+        )
+
+    async def receive(self) -> Any:
+        """The next message the server pushes (a subscribed connection), however long it takes."""
+        if self._reader is None:
+            raise ConnectionError("not connected")
+        return await self._read()
+
     async def _read(self) -> Any:
         assert self._reader is not None
         while True:
@@ -132,6 +149,9 @@ class HealthChecker:
         log: Logger,
         sentinels: list[HostPort] | None = None,
         sentinel_master: str = "",
+        sentinel_username: str = "",
+        sentinel_password: str = "",
+        sentinel_ssl: SSLContext | None = None,
         on_master_change: Callable[[], None] | None = None,
         ssl: SSLContext | None = None,
         server_name: str = "",
@@ -146,7 +166,10 @@ class HealthChecker:
         self.max_lag = max_lag
         self.log = log
         self.clients: dict[HostPort, UpstreamClient] = {}
-        self.sentinels = [UpstreamClient(addr, "", "", timeout) for addr in sentinels or []]
+        self.sentinels = [
+            UpstreamClient(addr, sentinel_username, sentinel_password, timeout, sentinel_ssl)
+            for addr in sentinels or []
+        ]
         self.sentinel_master = sentinel_master.encode()
         self.on_master_change = on_master_change
         self.rounds = 0
@@ -162,7 +185,7 @@ class HealthChecker:
 
     async def run(self) -> None:
         """Check forever (cancelled at shutdown)."""
-        watchers = [asyncio.create_task(self._watch_sentinel(s.addr)) for s in self.sentinels]
+        watchers = [asyncio.create_task(self._watch_sentinel(s)) for s in self.sentinels]
         try:
             while True:
                 self.topology.poke.clear()  # a poke during the round asks for another
@@ -188,6 +211,7 @@ class HealthChecker:
     # --- Sentinel ----------------------------------------------------------------------------------
 
     async def _discover(self) -> None:
+        problems: dict[str, str] = {}
         for index, sentinel in enumerate(self.sentinels):
             try:
                 if not sentinel.connected:
@@ -196,16 +220,17 @@ class HealthChecker:
                 master = await sentinel.call(b"SENTINEL", b"get-master-addr-by-name", name)
                 replicas = await sentinel.call(b"SENTINEL", b"replicas", name)
             except (OSError, TimeoutError, ConnectionError, UpstreamError) as exc:
-                self.log.debug("Sentinel unavailable", sentinel=str(sentinel.addr), error=str(exc))
+                problems[str(sentinel.addr)] = str(exc) or exc.__class__.__name__
                 sentinel.close()
                 continue
             if not master:
+                problems[str(sentinel.addr)] = f"does not know a master named {name.decode()!r}"
                 continue
             if index:  # ask the one that answered first next time
                 self.sentinels.insert(0, self.sentinels.pop(index))
             self._apply(master, replicas)
             return
-        self.log.warning("no Sentinel answered; keeping the last known topology")
+        self.log.warning("no Sentinel answered; keeping the last known topology", errors=problems)
 
     def _apply(self, master: Any, replicas: Any) -> None:
         master_addr = HostPort(master[0].decode(), int(master[1]))
@@ -225,29 +250,23 @@ class HealthChecker:
             if self.on_master_change is not None:
                 self.on_master_change()
 
-    async def _watch_sentinel(self, addr: HostPort) -> None:
+    async def _watch_sentinel(self, sentinel: UpstreamClient) -> None:
         """Poke the health loop whenever this Sentinel announces +switch-master."""
+        addr = sentinel.addr
         while True:
+            watcher = sentinel.twin()  # a connection of its own: it stays subscribed
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(addr.host, addr.port), self.timeout or None
-                )
-            except (OSError, TimeoutError):
-                await asyncio.sleep(self.interval or 1.0)
-                continue
-            try:
-                writer.write(encode_command([b"SUBSCRIBE", b"+switch-master"]))
-                parser = hiredis.Reader()
-                while data := await reader.read(65536):
-                    parser.feed(data)
-                    while (message := parser.gets()) is not False:
-                        if isinstance(message, list) and message[:1] == [b"message"]:
-                            self.log.info("Sentinel announced a failover", sentinel=str(addr))
-                            self.topology.poke.set()
-            except OSError:
-                pass
+                await watcher.connect()
+                await watcher.call(b"SUBSCRIBE", b"+switch-master")
+                while True:
+                    message = await watcher.receive()
+                    if isinstance(message, list) and message[:1] == [b"message"]:
+                        self.log.info("Sentinel announced a failover", sentinel=str(addr))
+                        self.topology.poke.set()
+            except (OSError, TimeoutError, ConnectionError, UpstreamError) as exc:
+                self.log.debug("Sentinel watch interrupted", sentinel=str(addr), error=str(exc))
             finally:
-                writer.close()
+                watcher.close()
             await asyncio.sleep(self.interval or 1.0)
 
     async def _check_master(self) -> None:

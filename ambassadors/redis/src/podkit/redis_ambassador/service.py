@@ -45,13 +45,15 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
             )
         upstream_password = s.upstream_secret()
         local_password = s.local_secret()
-        REDACTOR.add_all([p for p in (upstream_password, local_password) if p])
+        sentinel_password = s.sentinel_secret()
+        REDACTOR.add_all([p for p in (upstream_password, local_password, sentinel_password) if p])
         self.topology = Topology(None if s.sentinel else s.master, [] if s.sentinel else s.replica)
         self.stats = Stats()
         upstream_ssl = s.upstream_ssl()
         self.config = SessionConfig(
             s, self.topology, self.stats, upstream_password, local_password, upstream_ssl
         )
+        self.config.share = s.share_connections
         self.checker = HealthChecker(
             self.topology,
             username=s.upstream_username,
@@ -62,6 +64,9 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
             log=self.log,
             sentinels=list(s.sentinel),
             sentinel_master=s.sentinel_master,
+            sentinel_username=s.sentinel_username,
+            sentinel_password=sentinel_password,
+            sentinel_ssl=s.sentinel_ssl(),
             on_master_change=self._master_changed,
             ssl=upstream_ssl,
             server_name=s.upstream_tls_server_name,

@@ -577,6 +577,7 @@ class ClientSession(asyncio.Protocol):
         self.authed = not config.local_password
         self.in_multi = False
         self.watching = False
+        self.tracking = False  # CLIENT TRACKING on: reads stay where the invalidations come from
         self.passthrough: Upstream | None = None
         self.closing = False
         self.stopped = False
@@ -792,7 +793,7 @@ class ClientSession(asyncio.Protocol):
         master = self.master
         assert master is not None
         table = self.table
-        splits = self.config.router.splits and not (self.in_multi or self.watching)
+        splits = self.config.router.splits and not (self.in_multi or self.watching or self.tracking)
         authed = self.authed
         counts_master = self.config.stats.commands["master"]
         counts_replica = self.config.stats.commands["replica"]
@@ -840,7 +841,9 @@ class ClientSession(asyncio.Protocol):
                                 )
                             )
                         return
-                    splits = self.config.router.splits and not (self.in_multi or self.watching)
+                    splits = self.config.router.splits and not (
+                        self.in_multi or self.watching or self.tracking
+                    )
                     authed = self.authed
                     continue
             up: Upstream | None = master
@@ -996,13 +999,17 @@ class ClientSession(asyncio.Protocol):
                 self._replay(args)
             self._to_master(args, write=False)
         elif name == b"client":
-            if len(args) == 3 and args[1].lower() == b"setname":
+            sub = args[1].lower() if len(args) > 1 else b""
+            if len(args) == 3 and sub == b"setname":
                 self.client_name = args[2]
                 self._replay(args)
+            elif sub == b"tracking" and len(args) > 2:
+                # the master tracks the keys this connection reads: so they are read there
+                self.tracking = args[2].lower() == b"on"
             self._to_master(args)
         elif name == b"reset":
             self.proto, self.db, self.client_name = 2, 0, b""
-            self.in_multi = self.watching = False
+            self.in_multi = self.watching = self.tracking = False
             self.authed = not self.config.local_password
             self._replay(args)
             self._to_master(args, write=False)

@@ -61,6 +61,30 @@ class RedisAmbassadorSettings(ServiceSettings):
         help="name of the master the Sentinels watch (needed with --sentinel)",
         group="topology",
     )
+    sentinel_username: str = setting(
+        default="",
+        help="ACL user the ambassador authenticates to the Sentinels as (empty: the default user)",
+        group="topology",
+    )
+    sentinel_password: str = setting(
+        default="",
+        no_flag=True,
+        secret=True,
+        help="password of the Sentinels (their requirepass; env var only)",
+        group="topology",
+    )
+    sentinel_password_file: Path | None = setting(
+        default=None,
+        metavar="FILE",
+        help="file holding the Sentinels' password",
+        group="topology",
+    )
+    sentinel_tls: bool = setting(
+        default=False,
+        help="connect to the Sentinels over TLS, with the --upstream-tls-* CA, certificate, key "
+        "and verification settings",
+        group="topology",
+    )
     read_policy: str = setting(
         default="prefer-replica",
         parse=v.choice(*READ_POLICIES),
@@ -85,6 +109,14 @@ class RedisAmbassadorSettings(ServiceSettings):
         parse=v.non_negative(v.DURATION),
         help="longest time reads stay on the master after a write",
         metavar="DURATION",
+        group="routing",
+    )
+    share_connections: bool = setting(
+        default=True,
+        negatable=True,
+        help="clients in the default state (DB 0, RESP2, no name, transaction, subscription or "
+        "blocking command) share one connection per server, as twemproxy does; "
+        "--no-share-connections gives every client connections of its own from the start",
         group="routing",
     )
     upstream_username: str = setting(
@@ -220,8 +252,13 @@ class RedisAmbassadorSettings(ServiceSettings):
 
     def upstream_ssl(self) -> ssl.SSLContext | None:
         """The TLS context for upstream connections, or None for plain TCP."""
-        if not self.upstream_tls:
-            return None
+        return self._tls_context() if self.upstream_tls else None
+
+    def sentinel_ssl(self) -> ssl.SSLContext | None:
+        """The TLS context for Sentinel connections, or None for plain TCP."""
+        return self._tls_context() if self.sentinel_tls else None
+
+    def _tls_context(self) -> ssl.SSLContext:
         try:
             context = ssl.create_default_context(
                 cafile=str(self.upstream_tls_ca) if self.upstream_tls_ca else None
@@ -241,6 +278,10 @@ class RedisAmbassadorSettings(ServiceSettings):
     def upstream_secret(self) -> str:
         """The upstream password: the env var, else the file, else empty."""
         return _secret(self.upstream_password, self.upstream_password_file)
+
+    def sentinel_secret(self) -> str:
+        """The Sentinels' password: the env var, else the file, else empty."""
+        return _secret(self.sentinel_password, self.sentinel_password_file)
 
     def local_secret(self) -> str:
         """The local password clients must present; empty means none."""
