@@ -5,15 +5,30 @@
 each received buffer, keeping a partial frame buffered until the rest arrives. It enforces the
 limits Redis enforces (``proto-max-bulk-len``, the multibulk count, the inline length, the query
 buffer) and raises :class:`ProtocolError` with Redis's own wording; the caller replies
-``-ERR Protocol error: ...`` and closes the connection.
+``-ERR Protocol error: ...`` and closes the connection. Header integers (``*N``, ``$N``) are
+parsed like Redis's ``string2ll``: optional ``-``, no ``+``, no leading zeros, no spaces, 64 bits.
 
 :class:`ReplyScanner` finds where each complete reply ends in an upstream's byte stream, for every
 RESP2 and RESP3 type (nested aggregates, maps, sets, attributes ``|`` that prefix a reply, and push
 frames ``>`` that are not replies to a command), so replies can be cut apart and re-ordered
 without being decoded.
+
+Both scanners exist twice: in C (``podkit.redis_ambassador._resp``, built from ``_resp.c`` when
+the package is installed with a compiler) and in pure Python here (``PyCommand``,
+``PyRequestScanner``, ``PyReplyScanner``), with identical results, limits and errors. The public
+names ``Command``, ``RequestScanner`` and ``ReplyScanner`` are the C ones when the extension
+imports, else the Python ones; ``PODKIT_RESP_PURE=1`` in the environment forces Python.
+:data:`IMPLEMENTATION` says which is active (``"c"`` or ``"python"``) and :data:`IMPLEMENTATIONS`
+holds every one available, for tests and benchmarks that compare them. A large bulk payload
+arriving in many reads is appended to the buffer without rescanning until it is complete; such a
+``feed()`` returns ``(b"", [])``.
 """
 
 from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import hiredis
 
@@ -27,18 +42,17 @@ __all__ = [
 ]
 
 _CRLF = b"\r\n"
-_BIG_HEADER = 64 * 1024
+_BIG_HEADER = 64 * 1024  # Redis: PROTO_INLINE_MAX_SIZE also bounds "*N" / "$N" header lines
 _DIGITS = bytes(len(str(i)) for i in range(10000))  # decimal digits of small numbers
-_FAST_LIMIT = (
-    256 * 1024
-)  # buffers up to this size may take hiredis's C parser  # Redis: PROTO_INLINE_MAX_SIZE also bounds "*N" / "$N" header lines
+_FAST_LIMIT = 256 * 1024  # buffers up to this size may take hiredis's C parser
+_LLONG_MAX = (1 << 63) - 1
 
 
 class ProtocolError(Exception):
     """Malformed client input; the message follows ``-ERR Protocol error: <message>``."""
 
 
-class Command:
+class PyCommand:
     """One complete client command: its arguments and where its bytes sit in the scanned buffer.
 
     ``end`` is -1 for an inline command, whose bytes must be re-encoded as RESP to forward.
@@ -146,20 +160,49 @@ def _is_hex(text: str) -> bool:
     return len(text) == 2 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-def _header_int(src: bytes | bytearray, start: int, stop: int) -> int:
-    """The integer in ``src[start:stop]``; ValueError unless it is a plain decimal."""
+def _header_int(src: bytes, start: int, stop: int) -> int:
+    """The integer in ``src[start:stop]`` parsed like Redis's ``string2ll``; ValueError otherwise.
+
+    Optional ``-``, then digits without a leading zero (``0`` alone is fine), at most 20 bytes,
+    within a signed 64-bit integer. No ``+``, no spaces, no ``-0``.
+    """
     raw = src[start:stop]
-    if not raw or not (raw.isdigit() or (raw[0] == 45 and raw[1:].isdigit())):
+    if raw == b"0":
+        return 0
+    negative = raw[:1] == b"-"
+    digits = raw[1:] if negative else raw
+    if not digits or len(raw) > 20 or not digits.isdigit() or digits[0] == 48:  # '0'
         raise ValueError(raw)
-    return int(raw)
+    value = int(digits)
+    if value > _LLONG_MAX + negative:
+        raise ValueError(raw)
+    return -value if negative else value
 
 
-class RequestScanner:
+def _scan_inline(src: bytes, pos: int, max_inline: int) -> tuple[int, list[bytes]]:
+    """The inline command whose line starts at ``pos``: (where the next frame starts, its words).
+
+    ``(-1, [])`` while the line has no end yet. Both implementations call this (the C scanner
+    hands an inline line back to Python), so inline parsing is one piece of code.
+    """
+    nl = src.find(b"\n", pos)
+    if nl < 0:
+        if len(src) - pos > max_inline:
+            raise ProtocolError("too big inline request")
+        return -1, []
+    if nl - pos > max_inline:
+        raise ProtocolError("too big inline request")
+    stop = nl - 1 if nl > pos and src[nl - 1] == 13 else nl  # drop a '\r' before the '\n'
+    return nl + 1, split_inline(src[pos:stop])
+
+
+class PyRequestScanner:
     """Scans client bytes into :class:`Command` objects, buffering an incomplete last frame."""
 
     __slots__ = (
         "_buf",
         "_fast_limit",
+        "_need",
         "_reader",
         "error",
         "max_bulk",
@@ -176,7 +219,8 @@ class RequestScanner:
         max_inline: int = 64 * 1024,
         max_query: int = 1024 * 1024 * 1024,
     ) -> None:
-        self._buf = b""
+        self._buf = bytearray()  # the incomplete frame, from its first byte
+        self._need = 0  # bytes it needs before scanning it again can progress (0: unknown)
         self.error: ProtocolError | None = None
         self.max_bulk = max_bulk
         self.max_multibulk = max_multibulk
@@ -190,29 +234,46 @@ class RequestScanner:
         """Bytes of an incomplete frame waiting for the rest."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> tuple[bytes, list[Command]]:
+    def feed(self, data: bytes) -> tuple[bytes, list[PyCommand]]:
         """Scan ``data`` after what was buffered; returns the scanned bytes and the commands.
 
         Each command's ``start``/``end`` index into the returned bytes. On malformed input or a
         limit exceeded, the commands before the bad frame are still returned (Redis runs them
         too) and :attr:`error` is set; the connection is then done.
         """
-        commands: list[Command] = []
+        commands: list[PyCommand] = []
         if self.error is not None:
             return b"", commands
-        if not self._buf and data[:1] == b"*" and len(data) <= self._fast_limit:
-            fast = self._fast(data)
-            if fast is not None:
-                return data, fast
-        src = self._buf + data if self._buf else data
+        if data.__class__ is not bytes:
+            data = bytes(data)
+        buf = self._buf
+        if buf:
+            total = len(buf) + len(data)
+            if total < self._need and total <= self.max_query:  # still inside a bulk payload
+                buf += data
+                return b"", commands
+            src = bytes(buf) + data
+        else:
+            if data[:1] == b"*" and len(data) <= self._fast_limit:
+                fast = self._fast(data)
+                if fast is not None:
+                    return data, fast
+            src = data
         try:
-            return self._scan(src, commands)
+            pos, need = self._scan(src, commands)
+            rest = len(src) - pos
+            if rest > self.max_query:
+                raise ProtocolError("query buffer limit exceeded")
         except ProtocolError as exc:
             self.error = exc
-            self._buf = b""
-            return bytes(src), commands
+            self._buf = bytearray()
+            self._need = 0
+            return src, commands
+        self._buf = bytearray(memoryview(src)[pos:]) if rest else bytearray()
+        self._need = need if rest else 0
+        return src, commands
 
-    def _fast(self, data: bytes) -> list[Command] | None:
+    def _fast(self, data: bytes) -> list[PyCommand] | None:
         """Parse a buffer of whole, canonically encoded multibulk commands with hiredis.
 
         Returns None (and the Python scanner takes the buffer) unless every frame is a complete
@@ -221,12 +282,13 @@ class RequestScanner:
         """
         reader = self._reader
         reader.feed(data)
-        commands: list[Command] = []
+        commands: list[PyCommand] = []
         digits = _DIGITS
+        max_multibulk = self.max_multibulk
         pos = 0
         try:
             while (item := reader.gets()) is not False:
-                if item.__class__ is not list or not item:
+                if item.__class__ is not list or not item or len(item) > max_multibulk:
                     raise TypeError
                 size = digits[len(item)] + 3
                 for arg in item:
@@ -234,17 +296,22 @@ class RequestScanner:
                         raise TypeError
                     n = len(arg)
                     size += digits[n] + n + 5
-                commands.append(Command(item, pos, pos + size))
+                commands.append(PyCommand(item, pos, pos + size))
                 pos += size
         except (hiredis.ProtocolError, TypeError, IndexError):
             self._reader = hiredis.Reader()
             return None
-        if pos != len(data) or reader.has_data() or len(commands) > self.max_multibulk:
+        if pos != len(data) or reader.has_data():
             self._reader = hiredis.Reader()
             return None
         return commands
 
-    def _scan(self, src: bytes, commands: list[Command]) -> tuple[bytes, list[Command]]:
+    def _scan(self, src: bytes, commands: list[PyCommand]) -> tuple[int, int]:
+        """Scan ``src`` from its start, appending to ``commands``.
+
+        Returns where the unscanned bytes begin and, when the last frame stops inside a bulk
+        payload, how many bytes that frame needs (else 0).
+        """
         end = len(src)
         append = commands.append
         find = src.find
@@ -252,70 +319,57 @@ class RequestScanner:
         max_bulk = self.max_bulk
         while pos < end:
             start = pos
-            if src[pos] == 42:  # '*': multibulk
+            if src[pos] != 42:  # not '*': an inline command
+                nxt, words = _scan_inline(src, pos, self.max_inline)
+                if nxt < 0:
+                    break
+                if words:
+                    append(PyCommand(words, start, -1))
+                pos = nxt
+                continue
+            nl = find(_CRLF, pos + 1)
+            if nl < 0:
+                if end - pos > _BIG_HEADER:
+                    raise ProtocolError("too big mbulk count string")
+                break
+            try:
+                count = _header_int(src, pos + 1, nl)
+            except ValueError:
+                raise ProtocolError("invalid multibulk length") from None
+            if count > self.max_multibulk:
+                raise ProtocolError("invalid multibulk length")
+            pos = nl + 2
+            if count <= 0:
+                continue  # Redis ignores empty multibulks
+            args: list[bytes] = []
+            for _ in range(count):
+                if pos >= end:
+                    break
+                if src[pos] != 36:  # '$'
+                    got = chr(src[pos])
+                    raise ProtocolError(f"expected '$', got '{got}'")
                 nl = find(_CRLF, pos + 1)
                 if nl < 0:
                     if end - pos > _BIG_HEADER:
-                        raise ProtocolError("too big mbulk count string")
+                        raise ProtocolError("too big bulk count string")
                     break
                 try:
-                    count = _header_int(src, pos + 1, nl)
+                    length = _header_int(src, pos + 1, nl)
                 except ValueError:
-                    raise ProtocolError("invalid multibulk length") from None
-                if count > self.max_multibulk:
-                    raise ProtocolError("invalid multibulk length")
+                    raise ProtocolError("invalid bulk length") from None
+                if length < 0 or length > max_bulk:
+                    raise ProtocolError("invalid bulk length")
                 pos = nl + 2
-                if count <= 0:
-                    continue  # Redis ignores empty multibulks
-                args: list[bytes] = []
-                for _ in range(count):
-                    if pos >= end:
-                        break
-                    if src[pos] != 36:  # '$'
-                        got = chr(src[pos])
-                        raise ProtocolError(f"expected '$', got '{got}'")
-                    nl = find(_CRLF, pos + 1)
-                    if nl < 0:
-                        if end - pos > _BIG_HEADER:
-                            raise ProtocolError("too big bulk count string")
-                        break
-                    try:
-                        length = _header_int(src, pos + 1, nl)
-                    except ValueError:
-                        raise ProtocolError("invalid bulk length") from None
-                    if length < 0 or length > max_bulk:
-                        raise ProtocolError("invalid bulk length")
-                    pos = nl + 2
-                    stop = pos + length
-                    if stop + 2 > end:
-                        break
-                    args.append(bytes(src[pos:stop]))
-                    pos = stop + 2
-                else:
-                    append(Command(args, start, pos))
-                    continue
-                pos = start  # incomplete: keep the frame buffered
-                break
-            # inline command
-            nl = find(b"\n", pos)
-            if nl < 0:
-                if end - pos > self.max_inline:
-                    raise ProtocolError("too big inline request")
-                break
-            if nl - pos > self.max_inline:
-                raise ProtocolError("too big inline request")
-            line = src[pos:nl]
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            pos = nl + 1
-            words = split_inline(bytes(line))
-            if words:
-                append(Command(words, start, -1))
-        rest = end - pos
-        if rest > self.max_query:
-            raise ProtocolError("query buffer limit exceeded")
-        self._buf = bytes(src[pos:]) if rest else b""
-        return bytes(src) if not isinstance(src, bytes) else src, commands
+                stop = pos + length
+                if stop + 2 > end:  # the payload and its CRLF are not all here
+                    return start, stop + 2 - start
+                args.append(src[pos:stop])
+                pos = stop + 2
+            else:
+                append(PyCommand(args, start, pos))
+                continue
+            return start, 0  # incomplete: keep the frame buffered
+        return pos, 0
 
 
 _SIMPLE = frozenset(b"+-:_#,(")
@@ -323,7 +377,15 @@ _BLOB = frozenset(b"$!=")
 _AGGREGATE = frozenset(b"*~>")
 
 
-class ReplyScanner:
+def _reply_int(src: bytes, start: int, stop: int) -> int:
+    """A length or count in a reply header; ProtocolError unless :func:`_header_int` takes it."""
+    try:
+        return _header_int(src, start, stop)
+    except ValueError:
+        raise ProtocolError(f"invalid length {src[start:stop]!r} from upstream") from None
+
+
+class PyReplyScanner:
     """Finds complete replies in an upstream's stream; an incomplete one stays buffered.
 
     :meth:`feed` returns the bytes scanned and the end offset of each complete top-level frame in
@@ -331,10 +393,11 @@ class ReplyScanner:
     Bytes after the last complete frame are kept for the next call.
     """
 
-    __slots__ = ("_buf", "pushes")
+    __slots__ = ("_buf", "_need", "pushes")
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._buf = bytearray()  # the incomplete reply, from its first byte
+        self._need = 0  # bytes it needs before scanning it again can progress (0: unknown)
         self.pushes = 0  # push frames found by the last feed()
 
     @property
@@ -342,15 +405,26 @@ class ReplyScanner:
         return len(self._buf)
 
     def reset(self) -> None:
-        self._buf = b""
+        self._buf = bytearray()
+        self._need = 0
 
     def feed(self, data: bytes) -> tuple[bytes, list[int]]:
-        src = self._buf + data if self._buf else data
+        self.pushes = 0
+        if data.__class__ is not bytes:
+            data = bytes(data)
+        buf = self._buf
+        if buf:
+            if len(buf) + len(data) < self._need:  # still inside a bulk payload
+                buf += data
+                return b"", []
+            src = bytes(buf) + data
+        else:
+            src = data
         end = len(src)
         ends: list[int] = []
         pos = 0
+        need = 0
         find = src.find
-        self.pushes = 0
         while pos < end:
             t = src[pos]
             # fast paths for the common top-level scalars
@@ -365,15 +439,17 @@ class ReplyScanner:
                 nl = find(_CRLF, pos + 1)
                 if nl < 0:
                     break
-                length = int(src[pos + 1 : nl])
+                length = _reply_int(src, pos + 1, nl)
                 stop = nl + 2 if length < 0 else nl + 4 + length
                 if stop > end:
+                    need = stop - pos
                     break
                 pos = stop
                 ends.append(pos)
                 continue
             stop = _scan_value(src, pos, end)
-            if stop < 0:
+            if stop <= 0:
+                need = -stop - pos if stop < 0 else 0
                 break
             if t == 62:
                 self.pushes += 1
@@ -381,30 +457,34 @@ class ReplyScanner:
             else:
                 ends.append(stop)
             pos = stop
-        self._buf = src[pos:] if pos < end else b""
+        self._buf = bytearray(memoryview(src)[pos:]) if pos < end else bytearray()
+        self._need = need if pos < end else 0
         return src, ends
 
 
 def _scan_value(src: bytes, pos: int, end: int) -> int:
-    """End offset of the (possibly nested) value starting at ``pos``, or -1 if incomplete."""
+    """End offset of the (possibly nested) value starting at ``pos``.
+
+    While it is incomplete: 0, or minus the offset ``src`` must reach when a blob is cut short.
+    """
     find = src.find
     needed = [1]  # values still needed at each open aggregate level
     while True:
         if pos >= end:
-            return -1
+            return 0
         t = src[pos]
         nl = find(_CRLF, pos + 1)
         if nl < 0:
-            return -1
+            return 0
         if t in _SIMPLE:
             pos = nl + 2
         elif t in _BLOB:
-            length = int(src[pos + 1 : nl])
+            length = _reply_int(src, pos + 1, nl)
             pos = nl + 2 if length < 0 else nl + 4 + length
             if pos > end:
-                return -1
+                return -pos
         elif t in _AGGREGATE or t == 37 or t == 124:  # '%' map, '|' attribute
-            count = int(src[pos + 1 : nl])
+            count = _reply_int(src, pos + 1, nl)
             pos = nl + 2
             if t == 37 or t == 124:
                 count *= 2
@@ -422,3 +502,45 @@ def _scan_value(src: bytes, pos: int, end: int) -> int:
             if not needed:
                 return pos
             needed[-1] -= 1
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One implementation of the scanners: its name and its three classes."""
+
+    name: str
+    Command: Any  # the class; the C and Python ones share their attributes, not a base class
+    RequestScanner: Any
+    ReplyScanner: Any
+
+
+def _load_extension() -> tuple[Implementation | None, str | None]:
+    """The C implementation, set up, or None and why it is missing."""
+    try:
+        from podkit.redis_ambassador import _resp
+    except ImportError as exc:
+        return None, (
+            f"the C extension podkit.redis_ambassador._resp is not built ({exc}): install a C"
+            " compiler and the Python headers (Debian: apt-get install gcc python3-dev), then"
+            " reinstall the package (uv sync --reinstall-package podkit-redis-ambassador)"
+        )
+    _resp.setup(ProtocolError, _scan_inline)
+    return Implementation("c", _resp.Command, _resp.RequestScanner, _resp.ReplyScanner), None
+
+
+PYTHON = Implementation("python", PyCommand, PyRequestScanner, PyReplyScanner)
+C, EXTENSION_ERROR = _load_extension()  # EXTENSION_ERROR: why C is missing, what to install
+IMPLEMENTATIONS: dict[str, Implementation] = {"python": PYTHON}
+if C is not None:
+    IMPLEMENTATIONS["c"] = C
+_FORCE_PURE = os.environ.get("PODKIT_RESP_PURE", "") not in ("", "0")
+IMPLEMENTATION = "c" if C is not None and not _FORCE_PURE else "python"
+
+if TYPE_CHECKING:
+    Command = PyCommand
+    RequestScanner = PyRequestScanner
+    ReplyScanner = PyReplyScanner
+else:
+    Command = IMPLEMENTATIONS[IMPLEMENTATION].Command
+    RequestScanner = IMPLEMENTATIONS[IMPLEMENTATION].RequestScanner
+    ReplyScanner = IMPLEMENTATIONS[IMPLEMENTATION].ReplyScanner

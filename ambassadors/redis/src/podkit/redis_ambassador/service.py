@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from podkit.core import REDACTOR, Service, SettingsError
-from podkit.redis_ambassador import __version__
+from podkit.redis_ambassador import __version__, scanner
 from podkit.redis_ambassador.health import HealthChecker
 from podkit.redis_ambassador.metrics import AmbassadorCollector, Stats
 from podkit.redis_ambassador.session import ClientSession, SessionConfig
@@ -97,6 +97,10 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         return session
 
     async def on_start(self) -> None:
+        if scanner.C is None:
+            self.log.warning(
+                "RESP scanners run in pure Python (slower)", why=scanner.EXTENSION_ERROR
+            )
         await self.checker.check_once()
         self.spawn(self.checker.run(), "health")
         listen = self.settings.listen
@@ -110,6 +114,7 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
             replicas=[str(node.addr) for node in self.topology.replicas],
             read_policy=self.settings.read_policy,
             commands=self.topology.table.source,
+            scanner=scanner.IMPLEMENTATION,
         )
 
     async def on_stop(self) -> None:

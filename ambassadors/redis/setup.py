@@ -1,0 +1,18 @@
+"""Builds the optional C extension podkit.redis_ambassador._resp (the RESP scanners' hot loops).
+
+Everything else is in pyproject.toml; setup.py only declares the extension, with ``optional=True``
+so that without a C compiler and the Python headers the install goes on and the package runs its
+pure-Python scanners (podkit.redis_ambassador.scanner.IMPLEMENTATION then says "python").
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "podkit.redis_ambassador._resp",
+            sources=["src/podkit/redis_ambassador/_resp.c"],
+            optional=True,
+        )
+    ]
+)
