@@ -7,9 +7,11 @@ with ``INFO commandstats`` on each server.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -229,8 +231,6 @@ def test_redis_cli_inline_and_resp(cluster: Cluster, ambassador: Ambassador) -> 
 
 
 def test_inline_commands_over_a_raw_socket(ambassador: Ambassador) -> None:
-    import socket
-
     with socket.create_connection(("127.0.0.1", ambassador.port), timeout=10) as sock:
         sock.sendall(b"SET raw:inline 5\r\nINCR raw:inline\r\nPING\r\n")
         data = b""
@@ -395,38 +395,34 @@ def test_metrics_count_commands_by_route(cluster: Cluster, ambassador: Ambassado
     assert status == 200, body
 
 
+def receive_until(sock: socket.socket, done: Callable[[bytes], bool]) -> bytes:
+    """What the socket receives until ``done`` says it is complete (EOF fails the test)."""
+    data = b""
+    while not done(data):
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    return data
+
+
 def test_client_side_caching_reads_where_invalidations_come_from(
     ambassador: Ambassador, cluster: Cluster
 ) -> None:
     """CLIENT TRACKING ON: the master tracks what this connection reads, so reads stay there and
     the invalidation push reaches the client when another client changes the key."""
-    import socket
-
     writer = ambassador.client()
     writer.set("tracked:k", "v1")
     cluster.wait_synced()
     cluster.reset_stats()
     with socket.create_connection(("127.0.0.1", ambassador.port), timeout=10) as sock:
         sock.sendall(b"HELLO 3\r\nCLIENT TRACKING ON\r\nGET tracked:k\r\n")
-        data = b""
-        while not data.endswith(b"+OK\r\n$2\r\nv1\r\n"):
-            chunk = sock.recv(65536)
-            assert chunk, data
-            data += chunk
+        receive_until(sock, lambda data: data.endswith(b"+OK\r\n$2\r\nv1\r\n"))
         assert calls(cluster.master.commandstats(), "get") == 1
         assert sum(calls(r.commandstats(), "get") for r in cluster.replicas) == 0
         writer.set("tracked:k", "v2")
-        push = b""
-        while b"tracked:k" not in push:
-            chunk = sock.recv(65536)
-            assert chunk, push
-            push += chunk
+        push = receive_until(sock, lambda data: b"tracked:k" in data)
         assert push == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$9\r\ntracked:k\r\n"
         cluster.wait_synced()
         sock.sendall(b"CLIENT TRACKING OFF\r\nGET tracked:k\r\n")
-        data = b""
-        while not data.endswith(b"$2\r\nv2\r\n"):
-            chunk = sock.recv(65536)
-            assert chunk, data
-            data += chunk
+        receive_until(sock, lambda data: data.endswith(b"$2\r\nv2\r\n"))
     assert sum(calls(r.commandstats(), "get") for r in cluster.replicas) == 1  # split again
