@@ -53,7 +53,6 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         self.config = SessionConfig(
             s, self.topology, self.stats, upstream_password, local_password, upstream_ssl
         )
-        self.config.share = s.share_connections
         self.checker = HealthChecker(
             self.topology,
             username=s.upstream_username,
@@ -91,11 +90,6 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         assert self.server is not None
         return int(self.server.sockets[0].getsockname()[1])
 
-    def _session(self) -> ClientSession:
-        session = ClientSession(self.config)
-        session.table = self.topology.table
-        return session
-
     async def on_start(self) -> None:
         if scanner.C is None:
             self.log.warning(
@@ -105,7 +99,7 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         self.spawn(self.checker.run(), "health")
         listen = self.settings.listen
         self.server = await asyncio.get_running_loop().create_server(
-            self._session, listen.bind_host, listen.port, reuse_address=True
+            lambda: ClientSession(self.config), listen.bind_host, listen.port, reuse_address=True
         )
         self.log.info(
             "listening for Redis clients",

@@ -123,7 +123,7 @@ class SessionConfig:
         self.sessions: set[ClientSession] = set()
         self.ssl = ssl
         self.server_name = settings.upstream_tls_server_name
-        self.share = True  # sessions in the default state share upstream connections
+        self.share = settings.share_connections  # default-state sessions share connections
         self.pools: dict[Node, SharedUpstream] = {}
 
     def shared(self, node: Node) -> SharedUpstream:
@@ -195,9 +195,12 @@ class Upstream(asyncio.Protocol):
 
     def __init__(self, session: ClientSession, node: Node) -> None:
         self.session = session
-        self.config = session.config
+        self._setup(session.config, node)
+
+    def _setup(self, config: SessionConfig, node: Node) -> None:
+        self.config = config
         self.node = node
-        self.route = "master" if node is session.config.topology.master else "replica"
+        self.route = "master" if node is config.topology.master else "replica"
         self.runs: deque[Run] = deque()
         self.scanner = ReplyScanner()
         self.transport: asyncio.Transport | None = None
@@ -214,7 +217,7 @@ class Upstream(asyncio.Protocol):
     def start(self) -> None:
         self.hello = self.handshake()  # the state as of now: later changes follow as replays
         loop = asyncio.get_running_loop()
-        self.task = loop.create_task(self._connect())
+        self.task = loop.create_task(self._connect())  # a reference: the loop keeps tasks weakly
 
     async def _connect(self) -> None:
         addr = self.node.addr
@@ -235,13 +238,8 @@ class Upstream(asyncio.Protocol):
 
     def handshake(self) -> list[bytes]:
         """Commands that bring a new upstream connection to the session's state."""
-        config, session = self.session.config, self.session
-        commands: list[list[bytes]] = []
-        if config.upstream_password:
-            auth = [b"AUTH"]
-            if config.upstream_username:
-                auth.append(config.upstream_username.encode())
-            commands.append([*auth, config.upstream_password.encode()])
+        session = self.session
+        commands = _auth(self.config)
         if session.proto == 3:
             commands.append([b"HELLO", b"3"])
         if session.db:
@@ -385,6 +383,14 @@ class Upstream(asyncio.Protocol):
             self.finishing = True  # connection_made sends and closes
 
 
+def _auth(config: SessionConfig) -> list[list[bytes]]:
+    """The AUTH command that opens every upstream connection (none without a password)."""
+    if not config.upstream_password:
+        return []
+    user = [config.upstream_username.encode()] if config.upstream_username else []
+    return [[b"AUTH", *user, config.upstream_password.encode()]]
+
+
 def _close_after_flush(transport: asyncio.Transport) -> None:
     """Close ``transport`` once its write buffer is sent, aborting it if that takes too long."""
     transport.pause_reading()
@@ -404,40 +410,14 @@ class SharedUpstream(Upstream):
     shared = True
 
     def __init__(self, config: SessionConfig, node: Node) -> None:
-        self.config = config
-        self.node = node
-        self.route = "master" if node is config.topology.master else "replica"
-        self.runs = deque()
-        self.scanner = ReplyScanner()
-        self.transport = None
-        self.pending = []
-        self.handshake_left = 0
-        self.closed = False
-        self.failed = False
-        self.passthrough = False
-        self.hello = []
+        self._setup(config, node)
         self.scheduled = False
         self.paused = False
         self.blocked: set[ClientSession] = set()
         self.loop = asyncio.get_running_loop()
 
     def handshake(self) -> list[bytes]:
-        config = self.config
-        if not config.upstream_password:
-            return []
-        auth = [b"AUTH"]
-        if config.upstream_username:
-            auth.append(config.upstream_username.encode())
-        return [encode_command([*auth, config.upstream_password.encode()])]
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport = cast(asyncio.Transport, transport)
-        if self.closed:
-            transport.close()
-            return
-        self.handshake_left = len(self.hello)
-        transport.write(b"".join(self.hello + self.pending))
-        self.pending = []
+        return [encode_command(args) for args in _auth(self.config)]
 
     def send(self, run: Run, data: bytes) -> None:
         if self.failed:
@@ -545,12 +525,9 @@ class SharedUpstream(Upstream):
             session.resume("upstream")
 
     def close(self) -> None:
-        self.closed = True
         if self.config.pools.get(self.node) is self:
             del self.config.pools[self.node]
-        if self.transport is not None:
-            self.transport.abort()
-            self.transport = None
+        super().close()
 
 
 class ClientSession(asyncio.Protocol):
