@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from jmx_support import render
@@ -137,8 +138,6 @@ def test_composite_index_becomes_one_label_per_key() -> None:
 
 
 def test_readme_example_config_is_valid() -> None:
-    from pathlib import Path
-
     readme = Path(__file__).parents[2] / "adapters" / "jmx" / "README.md"
     text = readme.read_text()
     block = text.split("```yaml\n", 1)[1].split("```", 1)[0]

@@ -7,10 +7,16 @@ from pathlib import Path
 import pytest
 from jmx_support import FEATURES, SAMPLES_SIMPLE, SAMPLES_TABULAR, render, sample_lines
 
-from podkit.jmx_adapter.backend import JavaNumber, ScrapeFilter
+from podkit.jmx_adapter.backend import (
+    Attribute,
+    BackendError,
+    JavaNumber,
+    MBean,
+    ScrapeFilter,
+)
 from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
 from podkit.jmx_adapter.backend_persistent import PersistentBackend
-from podkit.jmx_adapter.config import parse_config
+from podkit.jmx_adapter.config import Config, parse_config
 from podkit.jmx_adapter.rules import RuleEngine
 
 EXPECTED_PERSISTENT = """\
@@ -64,6 +70,15 @@ podkit_usage_used_bytes 100.0
 """
 
 
+async def scrape_persistent(config: Config, helper_cache: Path) -> list[MBean]:
+    """One scrape of the config's target and object names by a persistent backend of its own."""
+    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
+    try:
+        return await backend.scrape(ScrapeFilter(config.include, config.exclude))
+    finally:
+        await backend.close()
+
+
 async def test_persistent_backend_exact_output(jvm, helper_cache: Path) -> None:
     config = parse_config(FEATURES.format(host_port=jvm.host_port))
     backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
@@ -99,11 +114,7 @@ whitelistObjectNames: ["podkit.test:type=Simple,*", "podkit.test:type=Dup,*"]
 blacklistObjectNames: ["podkit.test:type=Dup,name=b,*"]
 """
     )
-    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
-    try:
-        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
-    finally:
-        await backend.close()
+    beans = await scrape_persistent(config, helper_cache)
     lines = sample_lines(render(RuleEngine(config).evaluate(beans)))
     assert sorted(lines) == sorted(
         [
@@ -141,17 +152,20 @@ rules:
         await backend.close()
     assert beans == []
     assert RuleEngine(config).evaluate(beans) == []
-    # and a rule that matches no attribute of beans that do exist
-    assert RuleEngine(parse_config("rules: [{pattern: 'nope', name: x}]")).evaluate([]) == []
+    # and a rule that matches no attribute of a bean that does exist (which the default rule maps)
+    bean = MBean(
+        "podkit.test:type=Simple,name=alpha",
+        "podkit.test",
+        (("type", "Simple"), ("name", "alpha")),
+        [Attribute("Count", JavaNumber(42.0, "42"))],
+    )
+    assert RuleEngine(config).evaluate([bean]) == []
+    assert RuleEngine(parse_config("")).evaluate([bean]) != []
 
 
 async def test_tabular_lines_only_from_full_backends(jvm, helper_cache: Path) -> None:
     config = parse_config(FEATURES.format(host_port=jvm.host_port))
-    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
-    try:
-        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
-    finally:
-        await backend.close()
+    beans = await scrape_persistent(config, helper_cache)
     lines = sample_lines(render(RuleEngine(config).evaluate(beans)))
     assert sorted(lines) == sorted(SAMPLES_SIMPLE + SAMPLES_TABULAR)
 
@@ -174,8 +188,6 @@ async def test_unreadable_values_skip_only_themselves(jvm, helper_cache: Path) -
 
 
 async def test_helper_that_cannot_start_says_why(jvm, helper_cache: Path) -> None:
-    from podkit.jmx_adapter.backend import BackendError
-
     backend = PersistentBackend(
         f"service:jmx:rmi:///jndi/rmi://{jvm.host_port}/jmxrmi",
         cache_dir=helper_cache,

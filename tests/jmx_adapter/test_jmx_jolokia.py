@@ -12,11 +12,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 from jmx_support import FEATURES, SAMPLES_SIMPLE, render, sample_lines
+from support.ports import free_port
 
 from podkit.jmx_adapter.backend import BackendError, ScrapeFilter
 from podkit.jmx_adapter.backend_jolokia import JolokiaBackend
 from podkit.jmx_adapter.config import parse_config
+from podkit.jmx_adapter.objectname import matches, parse_object_name
 from podkit.jmx_adapter.rules import RuleEngine
+from podkit.jmx_adapter.service import JmxAdapter
+from podkit.jmx_adapter.settings import JmxSettings
 
 BEANS: dict[str, dict[str, Any]] = {
     "podkit.test:type=Simple,name=alpha": {
@@ -43,8 +47,6 @@ BEANS: dict[str, dict[str, Any]] = {
 
 
 def _matching(pattern: str) -> dict[str, Any]:
-    from podkit.jmx_adapter.objectname import matches, parse_object_name
-
     return {
         name: attrs for name, attrs in BEANS.items() if matches(pattern, *parse_object_name(name))
     }
@@ -124,8 +126,6 @@ async def test_jolokia_errors(jolokia) -> None:
             await backend.scrape(ScrapeFilter())
     finally:
         await backend.close()
-    from support.ports import free_port
-
     down = JolokiaBackend(f"http://127.0.0.1:{free_port()}/jolokia")
     try:
         with pytest.raises(BackendError, match="cannot reach Jolokia"):
@@ -141,9 +141,6 @@ async def test_jolokia_errors(jolokia) -> None:
 
 async def test_adapter_with_jolokia_backend(jolokia, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The service wired to Jolokia: an http(s) jmxUrl is the agent, the env password is used."""
-    from podkit.jmx_adapter.service import JmxAdapter
-    from podkit.jmx_adapter.settings import JmxSettings
-
     url, _ = jolokia
     config = tmp_path / "jmx.yaml"
     config.write_text(

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from podkit.jmx_adapter.objectname import _compile as _compile_object_name
+from podkit.jmx_adapter.objectname import compile_pattern, java_double
 
 __all__ = ["Config", "ConfigError", "Rule", "load_config", "parse_config"]
 
@@ -80,7 +80,6 @@ class Rule:
     type: str = "untyped"
     attr_name_snake_case: bool = False
     cache: bool = False
-    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,6 @@ class Config:
     """A parsed config; ``jmx_url`` is empty when the file names no target."""
 
     jmx_url: str = ""
-    host_port: str | None = None
     username: str = ""
     password: str = ""
     ssl: bool = False
@@ -160,7 +158,6 @@ def parse_config(text: str, origin: str = "config") -> Config:
 
     return Config(
         jmx_url=url,
-        host_port=host_port,
         username=_opt_str(data, "username", where) or "",
         password=_opt_str(data, "password", where) or "",
         ssl=_bool(data, "ssl", where),
@@ -200,7 +197,7 @@ def _names(data: dict[str, Any], key: str, old: str, where: str) -> tuple[str, .
         raise ConfigError(f"{where}: {used} must be a list of object name patterns")
     for item in raw:
         try:
-            _compile_object_name(item)
+            compile_pattern(item)
         except ValueError as exc:
             raise ConfigError(f"{where}: {used}: {exc}") from None
     return tuple(raw)
@@ -296,7 +293,6 @@ def _rule(item: Any, where: str) -> Rule:
         type=TYPES[kind],
         attr_name_snake_case=_bool(item, "attrNameSnakeCase", where),
         cache=_bool(item, "cache", where),
-        source=str(item.get("pattern", "")),
     )
 
 
@@ -305,7 +301,5 @@ def _java_string_of(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        from podkit.jmx_adapter.objectname import java_double
-
         return java_double(value)
     return str(value)

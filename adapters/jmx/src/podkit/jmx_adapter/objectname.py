@@ -3,7 +3,8 @@
 :func:`parse_object_name` keeps the key properties in the order the MBean was registered with
 (jmx_exporter's ``getKeyPropertyList`` regex, quoted values keep their quotes).
 :func:`matches` applies an ``ObjectName`` pattern (``*`` and ``?`` in the domain and in values, a
-trailing ``,*`` property-list wildcard) for the backends that filter on this side.
+trailing ``,*`` property-list wildcard) for the backends that filter on this side;
+:func:`compile_pattern` checks one (the config uses it to refuse bad patterns up front).
 :func:`java_double` prints a float as ``Double.toString`` does (``1.0``, ``1.5E10``).
 """
 
@@ -15,7 +16,7 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
-__all__ = ["java_double", "matches", "parse_object_name"]
+__all__ = ["compile_pattern", "java_double", "matches", "parse_object_name"]
 
 _PROPERTY = re.compile(r'([^,=:*?]+)=("(?:[^\\"]|\\\\|\\n|\\"|\\\?|\\\*)*"|[^,=:"]*)')
 
@@ -45,7 +46,8 @@ def _glob(pattern: str, text: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _compile(pattern: str) -> tuple[str, tuple[tuple[str, str], ...], bool]:
+def compile_pattern(pattern: str) -> tuple[str, tuple[tuple[str, str], ...], bool]:
+    """A pattern's domain, key properties and trailing ``,*``; ``ValueError`` if malformed."""
     domain, sep, rest = pattern.partition(":")
     if not sep:
         raise ValueError(f"not an object name pattern: {pattern!r}")
@@ -64,7 +66,7 @@ def _compile(pattern: str) -> tuple[str, tuple[tuple[str, str], ...], bool]:
 
 def matches(pattern: str, domain: str, properties: tuple[tuple[str, str], ...]) -> bool:
     """Whether the MBean (domain, properties) matches the ``ObjectName`` pattern."""
-    p_domain, p_props, wildcard = _compile(pattern)
+    p_domain, p_props, wildcard = compile_pattern(pattern)
     if not _glob(p_domain or "*", domain):
         return False
     have = dict(properties)

@@ -186,28 +186,18 @@ class RuleEngine:
                             labelled[key] = java_text(cell)
                 row_props = tuple(labelled.items())
                 for column in sorted(set(cells) - set(index)):
-                    if column.lower() == "value":
-                        self._walk(
-                            domain,
-                            row_props,
-                            keys,
-                            attr,
-                            value.description,
-                            cells[column],
-                            out,
-                            seen,
-                        )
-                    else:
-                        self._walk(
-                            domain,
-                            row_props,
-                            extended,
-                            column,
-                            value.description,
-                            cells[column],
-                            out,
-                            seen,
-                        )
+                    # a column called "value" stands for the attribute itself
+                    own = column.lower() == "value"
+                    self._walk(
+                        domain,
+                        row_props,
+                        keys if own else extended,
+                        attr if own else column,
+                        value.description,
+                        cells[column],
+                        out,
+                        seen,
+                    )
             return
         self._record(domain, props, keys, attr, description, value, out, seen)
 

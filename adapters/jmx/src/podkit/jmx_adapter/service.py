@@ -145,9 +145,9 @@ class JmxAdapter(Service[JmxSettings]):
 
     # --- config -----------------------------------------------------------------------------------
 
-    def _config_mtime(self) -> float | None:
+    def _config_mtime(self) -> int | None:
         try:
-            return self.settings.config_file.stat().st_mtime_ns / 1e9
+            return self.settings.config_file.stat().st_mtime_ns
         except OSError:
             return None
 
@@ -155,8 +155,7 @@ class JmxAdapter(Service[JmxSettings]):
         while True:
             await asyncio.sleep(self.settings.config_poll_interval)
             mtime = self._config_mtime()
-            if mtime is not None and mtime != self._mtime:
-                self._mtime = mtime
+            if mtime is not None and mtime != self._mtime:  # on_reload records the new mtime
                 self.log.info("config file changed; reloading", file=str(self.settings.config_file))
                 await self.reload()
 

@@ -23,11 +23,8 @@ def _listen(raw: Any) -> HostPort | None:
     text = v.parse_str(raw).strip()
     if not text:
         return None
-    if text.isdigit():
-        port = int(text)
-        if not 0 <= port <= 65535:
-            raise ValueError(f"port {port} out of range")
-        return HostPort("0.0.0.0", port)  # noqa: S104 - jmx_exporter's default; see the docstring
+    if text.isdigit():  # jmx_exporter's bare PORT: every interface; see the docstring
+        text = f"0.0.0.0:{text}"
     return v.parse_host_port(text)
 
 
