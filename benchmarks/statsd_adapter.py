@@ -31,6 +31,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from support.ports import free_port, wait_for_port  # noqa: E402 - the tests' port helpers
+
 LINES_PER_PACKET = 20
 SENDER_CEILING = 1_600_000  # lines/s asked of the sender at most; the search stops there
 SINK = textwrap.dedent(
@@ -56,12 +59,6 @@ SINK = textwrap.dedent(
 )
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def pinned(core: int, argv: list[str]) -> list[str]:
     return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
 
@@ -70,18 +67,6 @@ def snmp_rcvbuf_errors() -> int:
     text = Path("/proc/net/snmp").read_text()
     header, values = [line.split() for line in text.splitlines() if line.startswith("Udp:")][:2]
     return int(values[header.index("RcvbufErrors")])
-
-
-def wait_http(url: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 class Receiver:
@@ -101,18 +86,7 @@ class Receiver:
         else:
             argv = [sys.executable, "-c", SINK, str(self.udp), str(self.web)]
         self.proc = subprocess.Popen(pinned(0, argv), cwd=ROOT)
-        if kind == "adapter":
-            wait_http(f"http://127.0.0.1:{self.web}/metrics")
-        else:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", self.web), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
+        wait_for_port(self.web, timeout=20)
 
     def metrics(self) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.web}/metrics", timeout=60) as r:

@@ -112,25 +112,18 @@ def _parse_hex(s: str) -> float:
 
 def parse_float(s: str) -> float:
     """Parse ``s`` the way Go's ``strconv.ParseFloat(s, 64)`` does, or raise ``ValueError``."""
-    if s and not s.lstrip(NUMERIC_CHARS):
-        try:
-            value = float(s)
-        except ValueError:
-            raise FloatSyntaxError(f"invalid syntax: {s!r}") from None
-        if value == _INF or value == -_INF:
-            raise FloatRangeError(s, value)
-        return value
-    if not s or not s.isascii() or s[0] <= " " or s[-1] <= " ":
-        raise FloatSyntaxError(f"invalid syntax: {s!r}")
-    special = _special(s)
-    if special is not None:
-        return special
-    unsigned = s[1:] if s[0] in "+-" else s
-    if unsigned[:2] in ("0x", "0X") and len(unsigned) > 2:
-        return _parse_hex(s)
-    low = unsigned.lower()
-    if "inf" in low or "nan" in low:
-        raise FloatSyntaxError(f"invalid syntax: {s!r}")
+    if not s or s.lstrip(NUMERIC_CHARS):  # not plain ``[0-9.eE+-]`` text: Go's rules first
+        if not s or not s.isascii() or s[0] <= " " or s[-1] <= " ":
+            raise FloatSyntaxError(f"invalid syntax: {s!r}")
+        special = _special(s)
+        if special is not None:
+            return special
+        unsigned = s[1:] if s[0] in "+-" else s
+        if unsigned[:2] in ("0x", "0X") and len(unsigned) > 2:
+            return _parse_hex(s)
+        low = unsigned.lower()
+        if "inf" in low or "nan" in low:
+            raise FloatSyntaxError(f"invalid syntax: {s!r}")
     try:
         value = float(s)
     except ValueError:

@@ -63,18 +63,15 @@ _CACHEABLE = 512  # longer names/suffixes are parsed every time (bounds the cach
 _MAX_COMPONENTS = 8  # value, type and at most six more, as statsd_exporter allows
 
 _Pairs = tuple[tuple[str, str], ...]
-_NameTags = tuple[str, _Pairs, int, Mapping[str, str]]
-"""A parsed tagged name: (metric name, label pairs, tag errors, the pairs as read-only labels)."""
+_NameTags = tuple[str, int, Mapping[str, str]]
+"""A parsed tagged name: (metric name, tag errors, the tags as read-only labels)."""
 
 
 def _value_or_none(text: str) -> float | None:
-    """A sample value by Go's ParseFloat rules, or None when Go would reject it."""
-    if text and not text.lstrip(NUMERIC_CHARS):
-        try:
-            value = float(text)
-        except ValueError:
-            return None
-        return None if value in _INFINITIES else value
+    """A sample value by Go's ParseFloat rules, or None when Go would reject it.
+
+    The slow path: callers try the inlined fast path (``float()`` on ``[0-9.eE+-]`` text) first.
+    """
     try:
         return parse_float(text)
     except ValueError:
@@ -119,15 +116,14 @@ class _Suffix:
     """What follows a sample's value (``type|@rate|#tags|c:id|T...``), parsed once.
 
     Replays statsd_exporter's per-component processing: errors in order (the last one fatal when
-    ``fatal``), tag errors up to that point, the labels the components add, the counter divisors
-    and the observer repeat count.
+    ``fatal``), tag errors up to that point, the labels the components add (read-only), the
+    counter divisors and the observer repeat count.
     """
 
     __slots__ = (
         "errors",
         "fatal",
         "labels",
-        "pairs",
         "rates",
         "repeat",
         "stat_type",
@@ -186,8 +182,7 @@ class _Suffix:
                 break
         self.errors = tuple(errors)
         self.fatal = fatal
-        self.pairs: _Pairs = tuple(pairs)
-        self.labels = _frozen(self.pairs)
+        self.labels = _frozen(tuple(pairs))
         self.rates = tuple(rates)
         self.repeat = repeat
         self.tag_errors = tag_errors
@@ -305,7 +300,7 @@ class LineParser:
                         if len(name_cache) >= _CACHE_LIMIT:
                             name_cache.clear()
                         name_cache[name] = parsed
-                name, _, errors, labels = parsed
+                name, errors, labels = parsed
                 if errors:
                     stats.tag_errors += errors
             value_str, bar, suffix = rest.partition("|")
@@ -442,8 +437,8 @@ class LineParser:
             stats.tag_errors += template.tag_errors
         if template.fatal:
             return
-        if template.pairs:
-            labels = template.labels if not labels else {**labels, **dict(template.pairs)}
+        if template.labels:
+            labels = template.labels if not labels else {**labels, **template.labels}
         if labels:
             stats.tags_received += 1
         if stat_type == "c":
@@ -478,11 +473,11 @@ class LineParser:
             if start >= 0 and end >= 0:
                 if end < start:
                     # ``a]b[c``: statsd_exporter would crash slicing; count it as a tag error.
-                    return name, (), 1, EMPTY_LABELS
+                    return name, 1, EMPTY_LABELS
                 pairs, errors = _tag_pairs(name[start + 1 : end], "=", False)
-                return name[:start] + name[end + 1 :], pairs, errors, _frozen(pairs)
+                return name[:start] + name[end + 1 :], errors, _frozen(pairs)
             if start >= 0 or end >= 0:
-                return name, (), 1, EMPTY_LABELS
+                return name, 1, EMPTY_LABELS
         index = name.find("#") if self._librato else -1
         if self._influxdb:
             comma = name.find(",")
@@ -490,8 +485,8 @@ class LineParser:
                 index = comma
         if index >= 0:
             pairs, errors = _tag_pairs(name[index + 1 :], "=", False)
-            return name[:index], pairs, errors, _frozen(pairs)
-        return name, (), 0, EMPTY_LABELS
+            return name[:index], errors, _frozen(pairs)
+        return name, 0, EMPTY_LABELS
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -507,7 +502,6 @@ class LineParser:
             parse(line, out)
 
     def _error(self, reason: str, line: str) -> None:
-        errors = self.stats.sample_errors
-        errors[reason] = errors.get(reason, 0) + 1
+        self.stats.add_sample_error(reason)
         if self._on_error is not None:
             self._on_error(reason, line)

@@ -30,15 +30,6 @@ __all__ = [
     "SummarySeries",
 ]
 
-DEFAULT_BUCKETS: Final[tuple[float, ...]] = (
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-)  # fmt: skip
-DEFAULT_QUANTILES: Final[tuple[tuple[float, float], ...]] = (
-    (0.5, 0.05),
-    (0.9, 0.01),
-    (0.99, 0.001),
-)
-
 
 class Kind(StrEnum):
     """How a family is exposed."""

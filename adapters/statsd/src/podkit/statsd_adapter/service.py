@@ -76,9 +76,9 @@ class StatsdAdapter(Service[StatsdSettings]):
             AdapterCollector(
                 self.parse_stats,
                 self.listen_stats,
-                lambda: self.exporter.stats,
+                self.exporter.stats,
                 self.series,
-                lambda: len(self.mapper.config.mappings),
+                lambda: len(self.mapper),
                 lambda: self._udp.kernel_drops() if self._udp is not None else None,
                 lambda: self.relay,
                 self.reloads,
@@ -104,10 +104,7 @@ class StatsdAdapter(Service[StatsdSettings]):
         except MapperConfigError as exc:
             print(f"{settings.mapping_config}: invalid mapping: {exc}", file=sys.stderr)
             return 1
-        print(
-            f"{settings.mapping_config}: {len(mapper.config.mappings)} mappings, "
-            "configuration check successful"
-        )
+        print(f"{settings.mapping_config}: {len(mapper)} mappings, configuration check successful")
         return 0
 
     def metrics_enabled(self) -> bool:
@@ -115,7 +112,7 @@ class StatsdAdapter(Service[StatsdSettings]):
 
     def _load_mapper(self) -> MetricMapper:
         return load_mapper(
-            self.settings.mapping_config or None,
+            self.settings.mapping_config,
             cache_size=self.settings.cache_size,
             cache_type=self.settings.cache_type,
         )
@@ -162,7 +159,7 @@ class StatsdAdapter(Service[StatsdSettings]):
             udp=str(s.listen_udp) if s.listen_udp else None,
             tcp=str(s.listen_tcp) if s.listen_tcp else None,
             unixgram=s.listen_unixgram or None,
-            mappings=len(self.mapper.config.mappings),
+            mappings=len(self.mapper),
         )
 
     async def on_stop(self) -> None:
@@ -193,7 +190,7 @@ class StatsdAdapter(Service[StatsdSettings]):
         self.mapper = mapper
         self.exporter.use_mapper(mapper)
         self.reloads["success"] += 1
-        self.log.info("mapping reloaded", mappings=len(mapper.config.mappings))
+        self.log.info("mapping reloaded", mappings=len(mapper))
 
     # --- HTTP -------------------------------------------------------------------------------------
 

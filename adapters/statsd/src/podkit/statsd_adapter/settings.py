@@ -14,6 +14,7 @@ from typing import Any
 
 from podkit.core import HostPort, ServiceSettings, SettingsError, setting
 from podkit.core import values as v
+from podkit.statsd_adapter.mapper.cache import CACHE_TYPES
 
 __all__ = ["StatsdSettings"]
 
@@ -112,7 +113,7 @@ class StatsdSettings(ServiceSettings):
     )
     cache_type: str = setting(
         default="lru",
-        parse=v.choice("lru", "random"),
+        parse=v.choice(*CACHE_TYPES),
         flag="--statsd.cache-type",
         help="mapping cache eviction: lru, or random (cheaper on hits, for very many names)",
         group="mapping",

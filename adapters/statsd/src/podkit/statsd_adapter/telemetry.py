@@ -46,7 +46,7 @@ class AdapterCollector(Collector):
         self,
         parse: ParseStats,
         listen: ListenerStats,
-        export: Callable[[], ExportStats],
+        export: ExportStats,
         series: SeriesRegistry,
         mappings: Callable[[], int],
         udp_drops: Callable[[], int | None],
@@ -65,7 +65,7 @@ class AdapterCollector(Collector):
         self.relay = relay
 
     def collect(self) -> Iterator[Metric]:
-        parse, listen, export = self.parse, self.listen, self.export()
+        parse, listen, export = self.parse, self.listen, self.export
         yield _counter("lines", "The total number of StatsD lines received.", parse.lines_received)
         yield _counter(
             "samples", "The total number of StatsD samples received.", parse.samples_received

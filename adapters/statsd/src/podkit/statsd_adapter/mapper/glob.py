@@ -90,10 +90,6 @@ class GlobMatcher(Generic[T]):
         self._count = 0
         self._patterns: list[str] = []
 
-    @property
-    def backtracking(self) -> bool:
-        return self._backtracking
-
     def add(self, pattern: str, metric_type: str | None, result: T) -> int:
         """Add ``pattern`` (for one metric type, or all when None); return its ``*`` count."""
         fields = pattern.split(".")

@@ -29,7 +29,6 @@ from .goregex import compile_go_regex
 from .schema import (
     Action,
     Defaults,
-    HistogramOptions,
     MapperConfig,
     MatchType,
     MetricMapping,
@@ -48,7 +47,6 @@ _Options = tuple[
     "str | None",
     "float | None",
     ObserverType,
-    HistogramOptions,
     tuple[float, ...],
     SummaryOptions,
 ]
@@ -86,13 +84,7 @@ def _resolve(mapping: MetricMapping | None, defaults: Defaults) -> _Options:
             summary.age_buckets,
             summary.buf_cap,
         )
-    return (
-        *head,
-        observer or ObserverType.SUMMARY,
-        histogram or defaults.histogram_options,
-        buckets,
-        summary,
-    )
+    return (*head, observer or ObserverType.SUMMARY, buckets, summary)
 
 
 class MappingResult:
@@ -117,7 +109,6 @@ class MappingResult:
         "action",
         "help",
         "histogram_buckets",
-        "histogram_options",
         "honor_labels",
         "labels",
         "mapping",
@@ -151,7 +142,6 @@ class MappingResult:
             self.help,
             self.scale,
             self.observer_type,
-            self.histogram_options,
             self.histogram_buckets,
             self.summary_options,
         ) = options
@@ -202,7 +192,7 @@ class MetricMapper:
         defaults = self.config.defaults
         self._unmatched = _resolve(None, defaults)
         glob: GlobMatcher[_GlobEntry] = GlobMatcher(
-            _METRIC_TYPES, ordering_disabled=self.config.defaults.glob_disable_ordering
+            _METRIC_TYPES, ordering_disabled=defaults.glob_disable_ordering
         )
         has_glob = False
         regexes: list[_RegexEntry] = []
@@ -253,10 +243,6 @@ class MetricMapper:
     def __len__(self) -> int:
         """The number of mappings (statsd_exporter's ``statsd_exporter_loaded_mappings``)."""
         return len(self.config.mappings)
-
-    @property
-    def defaults(self) -> Defaults:
-        return self.config.defaults
 
     @property
     def cache(self) -> LookupCache[tuple[str, str], MappingResult]:
