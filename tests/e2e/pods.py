@@ -7,6 +7,7 @@ images become this build's (``localhost/podkit/<component>:dev``), every pull po
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import tempfile
@@ -20,11 +21,11 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PODMAN_ROOT = os.environ.get("PODKIT_PODMAN_ROOT", "/var/tmp/podkit-podman")
 
 
+@functools.cache
 def podman_env() -> dict[str, str]:
-    """The environment scripts/podman-env.sh sets up (the same private podman root)."""
+    """The environment scripts/podman-env.sh sets up (the same private podman root); read once."""
     out = subprocess.run(
         ["bash", "-c", "source scripts/podman-env.sh && env -0"],
         cwd=ROOT,

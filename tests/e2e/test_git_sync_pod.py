@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pods import build_standin, fetch, local_manifest, logs, running_pod, wait_for_page
 from support.ports import free_port, wait_for_port
+from support.processes import Child
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -31,17 +32,12 @@ def served_repo(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     git(work, "commit", "-q", "-m", "v1")
     git(work, "push", "-q", str(bare), "main")
     port = free_port()
-    daemon = subprocess.Popen(
+    with Child(
         ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
          f"--base-path={tmp_path}", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+    ):  # fmt: skip
         wait_for_port(port)
         yield work, port
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
 
 
 def test_nginx_serves_the_repository_and_follows_new_commits(served_repo: tuple[Path, int]) -> None:

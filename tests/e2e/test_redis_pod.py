@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +12,7 @@ import pytest
 import redis
 from pods import build_standin, local_manifest, logs, running_pod
 from support.ports import free_port, wait_for_port
+from support.processes import Child
 
 PASSWORD = "change-me-please"  # the example's Secret
 
@@ -20,24 +21,19 @@ PASSWORD = "change-me-please"  # the example's Secret
 def master_and_replica(tmp_path: Path) -> Iterator[tuple[int, int]]:
     """A password-protected master and replica on the host's loopback."""
     ports = free_port(), free_port()
-    procs = []
-    for index, port in enumerate(ports):
-        argv = [
-            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(tmp_path), "--requirepass", PASSWORD,
-            "--masterauth", PASSWORD, "--dbfilename", f"dump{index}.rdb",
-        ]  # fmt: skip
-        if index == 1:
-            argv += ["--replicaof", "127.0.0.1", str(ports[0])]
-        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    try:
+    with contextlib.ExitStack() as stack:
+        for index, port in enumerate(ports):
+            argv = [
+                "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(tmp_path), "--requirepass", PASSWORD,
+                "--masterauth", PASSWORD, "--dbfilename", f"dump{index}.rdb",
+            ]  # fmt: skip
+            if index == 1:
+                argv += ["--replicaof", "127.0.0.1", str(ports[0])]
+            stack.enter_context(Child(argv))
         for port in ports:
             wait_for_port(port)
         yield ports
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def commandstats(port: int) -> dict[str, int]:

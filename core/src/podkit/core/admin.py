@@ -41,7 +41,6 @@ class AdminServer:
         listen: HostPort | None,
         metrics_path: str = "/metrics",
         metrics_enabled: bool = True,
-        info: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -50,7 +49,6 @@ class AdminServer:
         self.listen = listen
         self.metrics_path = metrics_path
         self.metrics_enabled = metrics_enabled
-        self._info = info
         self.app = web.Application()
         self._runner: web.AppRunner | None = None
         self._sockets: list[socket.socket] = []
@@ -139,8 +137,6 @@ class AdminServer:
             "event_loop": f"{type(loop).__module__}.{type(loop).__name__}",
             "endpoints": sorted({path for _, path in self._routes}),
         }
-        if self._info is not None:
-            info.update(self._info())
         return web.json_response(info)
 
 

@@ -23,14 +23,6 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _default(decl: Setting[Any]) -> str:
-    if decl.default_text is not None:
-        return decl.default_text
-    if decl.required:
-        return "required"
-    return decl.shown(decl.make_default())
-
-
 def settings_markdown(cls: type[Settings]) -> str:
     """A Markdown table of every visible setting of ``cls``, grouped as ``--help`` groups them."""
     rows = ["| flag | env | default | meaning |", "|---|---|---|---|"]
@@ -52,7 +44,7 @@ def settings_markdown(cls: type[Settings]) -> str:
                 )
             env = ", ".join(f"`{e}`" for e in decl.env_names) or "—"
             meaning = decl.help + (" (repeatable)" if decl.repeatable else "")
-            rows.append(f"| {flags} | {env} | `{_cell(_default(decl))}` | {_cell(meaning)} |")
+            rows.append(f"| {flags} | {env} | `{_cell(decl.default_shown())}` | {_cell(meaning)} |")
     return "\n".join(rows) + "\n"
 
 

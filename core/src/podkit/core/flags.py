@@ -36,12 +36,10 @@ def help_line(decl: Setting[Any]) -> str:
     extras = []
     if decl.env_names:
         extras.append("env " + ", ".join(decl.env_names))
-    if decl.default_text is not None:
-        extras.append(f"default {decl.default_text}")
-    elif decl.required:
+    if decl.required and decl.default_text is None:
         extras.append("required")
     else:
-        extras.append(f"default {decl.shown(decl.make_default())}")
+        extras.append(f"default {decl.default_shown()}")
     if decl.repeatable:
         extras.append("repeatable")
     return f"{decl.help} [{'; '.join(extras)}]".replace("%", "%%")
@@ -61,13 +59,11 @@ def build_parser(
     prog: str | None,
     version: str,
     description: str | None,
-    epilog: str | None = None,
 ) -> argparse.ArgumentParser:
     """An argparse parser whose every argument defaults to SUPPRESS (so only given flags appear)."""
     parser = _Parser(
         prog=prog,
         description=description,
-        epilog=epilog,
         formatter_class=_Formatter,
         allow_abbrev=False,
         add_help=False,
@@ -119,8 +115,7 @@ def build_parser(
             help=text,
         )
     if env_only:
-        text = "settings read only from the environment:\n" + "\n".join(env_only)
-        parser.epilog = f"{text}\n\n{epilog}" if epilog else text
+        parser.epilog = "settings read only from the environment:\n" + "\n".join(env_only)
     meta.add_argument("-h", "--help", action="help", help="show this help and exit")
     if version:
         meta.add_argument(
@@ -162,11 +157,10 @@ def parse_flags(
     prog: str | None,
     version: str,
     description: str | None,
-    epilog: str | None = None,
 ) -> dict[str, Any]:
     """Parse ``argv`` and return the raw text of every setting given on it, by setting name."""
     decls = list(decls)
-    parser = build_parser(decls, prog=prog, version=version, description=description, epilog=epilog)
+    parser = build_parser(decls, prog=prog, version=version, description=description)
     args = list(sys.argv[1:] if argv is None else argv)
     namespace = parser.parse_args(_rewrite_bool_values(decls, args))
     return dict(vars(namespace))

@@ -6,7 +6,7 @@ keyword arguments (``StatsdSettings(listen_udp=None)``) and loadable from a comm
 :meth:`Settings.load`, which resolves every setting from, in order of precedence, its command-line
 flag, its environment variable (primary name, then aliases), the optional YAML file, and the default.
 A bad value raises :class:`SettingsError` with one line naming the flag, the env var, the value and
-what was expected; :func:`podkit.core.cli.main` turns that into exit code 2.
+what was expected; :func:`podkit.core.main` turns that into exit code 2.
 """
 
 from __future__ import annotations
@@ -80,6 +80,14 @@ class Setting(Generic[T]):
         if isinstance(self.default, list):
             return list(self.default)
         return self.default
+
+    def default_shown(self) -> str:
+        """The default as ``--help`` and the generated docs print it."""
+        if self.default_text is not None:
+            return self.default_text
+        if self.required:
+            return "required"
+        return self.shown(self.make_default())
 
     def describe(self) -> str:
         """How a user names this setting: its flag and its env var."""
@@ -308,7 +316,6 @@ class Settings:
         prog: str | None = None,
         version: str = "",
         description: str | None = None,
-        epilog: str | None = None,
     ) -> S:
         """Resolve every setting from ``argv`` > ``environ`` > the YAML file > defaults.
 
@@ -324,7 +331,6 @@ class Settings:
             prog=prog,
             version=version,
             description=description,
-            epilog=epilog,
         )
         resolved: dict[str, Any] = {}
         notices: list[str] = []
