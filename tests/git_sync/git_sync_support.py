@@ -12,7 +12,7 @@ from pathlib import Path
 
 from support.processes import Child
 
-from podkit.git_sync import GitSyncSettings
+from podkit.git_sync import GitSync, GitSyncSettings
 
 GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -148,6 +148,19 @@ def add_submodule(upstream: Upstream, sub: Upstream, path: str, url: str) -> str
     )
     git("config", "-f", ".gitmodules", f"submodule.{path}.url", url, cwd=upstream.work)
     return upstream.commit({}, f"add submodule {path}")
+
+
+def script(path: Path, body: str) -> str:
+    """Write an executable ``/bin/sh`` script at ``path``; return its path as text."""
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+async def one_time(upstream: Upstream, root: Path, **changes: object) -> int:
+    """Run the sidecar in-process with ``--one-time`` (and ``changes``); its exit code."""
+    async with GitSync(make_settings(upstream, root, one_time=True, **changes)) as sync:
+        return await sync.wait()
 
 
 def run_sidecar(

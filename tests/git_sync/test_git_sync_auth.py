@@ -7,15 +7,13 @@ the argv of any process.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
-from git_sync_support import Upstream, git, link_hash, make_settings, sidecar_argv, until
+from git_sync_support import Upstream, git, link_hash, make_settings, run_sidecar, until
 from http_git_server import HttpGitServer
 from support.ports import free_port
 
@@ -35,21 +33,11 @@ def server(upstream: Upstream) -> Iterator[HttpGitServer]:
         http.stop()
 
 
-def sidecar(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        sidecar_argv(*args),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-    )
-
-
 def test_username_and_password_env(
     upstream: Upstream, server: HttpGitServer, tmp_path: Path
 ) -> None:
     root = tmp_path / "root"
-    result = sidecar(
+    result = run_sidecar(
         f"--repo={server.url(upstream.bare.name)}",
         f"--root={root}",
         "--link=link",
@@ -70,7 +58,7 @@ def test_wrong_password_fails_without_leaking_it(
 ) -> None:
     root = tmp_path / "root"
     wrong = "not-the-Password-42"
-    result = sidecar(
+    result = run_sidecar(
         f"--repo={server.url(upstream.bare.name)}",
         f"--root={root}",
         "--username=alice",
@@ -92,7 +80,7 @@ def test_password_in_the_repo_url_is_moved_out_of_argv(
 ) -> None:
     root = tmp_path / "root"
     url = server.url(upstream.bare.name).replace("http://", f"http://alice:{PASSWORD}@")
-    result = sidecar(f"--repo={url}", f"--root={root}", "--one-time", "-v", "9", env={})
+    result = run_sidecar(f"--repo={url}", f"--root={root}", "--one-time", "-v", "9", env={})
     assert result.returncode == 0, result.stderr
     assert PASSWORD not in result.stderr
     assert PASSWORD not in git("remote", "get-url", "origin", cwd=root)

@@ -24,6 +24,7 @@ from git_sync_support import (
     link_hash,
     make_settings,
     run_sidecar,
+    script,
     sidecar_argv,
     until,
     wait_until,
@@ -31,12 +32,6 @@ from git_sync_support import (
 
 from podkit.core import SettingsError
 from podkit.git_sync import GitSync, GitSyncSettings
-
-
-def script(path: Path, body: str) -> str:
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(0o755)
-    return str(path)
 
 
 def gone(pid: int) -> bool:

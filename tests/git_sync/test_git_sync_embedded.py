@@ -26,6 +26,7 @@ async def test_first_sync_publishes_a_relative_link_to_the_full_hash(
         assert Path(target) == Path(".worktrees") / sha
         assert (link / "file").read_text() == "one\n"
         assert sync.synced
+        assert sync.last_hash == sha
         # the worktree's .git points at the root's admin dir with a relative path
         dotgit = (root / ".worktrees" / sha / ".git").read_text()
         assert dotgit.startswith("gitdir: ../../.git/worktrees/")

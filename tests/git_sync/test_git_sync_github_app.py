@@ -25,7 +25,7 @@ from git_sync_support import Upstream, link_hash, make_settings, until
 from http_git_server import HttpGitServer
 from support.ports import free_port
 
-from podkit.git_sync import GitSync
+from podkit.git_sync import GitSync, GitSyncSettings
 from podkit.git_sync.github_app import GitHubAppError, make_jwt
 
 
@@ -133,7 +133,7 @@ async def github(
 
 def app_settings(
     upstream: Upstream, git_server: HttpGitServer, github: FakeGitHub, root: Path, **changes: object
-) -> object:
+) -> GitSyncSettings:
     values: dict[str, object] = {
         "repo": git_server.url(upstream.bare.name),
         "github_base_url": github.base_url,
@@ -157,7 +157,7 @@ async def test_installation_token_is_minted_once_and_used_by_git(
     settings = app_settings(
         upstream, git_server, github, root, github_app_private_key_file=str(key_file)
     )
-    async with GitSync(settings) as sync:  # type: ignore[arg-type]
+    async with GitSync(settings) as sync:
         await until(lambda: sync.synced, what="first sync")
         second = upstream.commit({"file": "two\n"}, "second")
         await until(lambda: link_hash(root / "link") == second, what="second sync")
@@ -187,7 +187,7 @@ async def test_token_near_expiry_is_refreshed_and_client_id_is_the_issuer(
         github_app_client_id="Iv1.abcdef",
         github_app_private_key=pem(app_key),
     )
-    async with GitSync(settings) as sync:  # type: ignore[arg-type]
+    async with GitSync(settings) as sync:
         await until(lambda: sync.synced, what="first sync")
         second = upstream.commit({"file": "two\n"}, "second")
         await until(lambda: link_hash(root / "link") == second, what="sync with a new token")
@@ -212,7 +212,7 @@ async def test_refused_token_fails_the_sync_and_is_counted(
         one_time=True,
         error_file="error.json",
     )
-    async with GitSync(settings) as sync:  # type: ignore[arg-type]
+    async with GitSync(settings) as sync:
         assert await sync.wait() == 1
         assert sync.metrics.github_app_token_refreshes.value("error") == 1
     assert github.refused == ["bad signature"]

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 from aiohttp import web
-from git_sync_support import Upstream, git, link_hash, make_settings, until
+from git_sync_support import Upstream, git, link_hash, make_settings, script, until
 from support.ports import free_port
 
 from podkit.git_sync import GitSync
-
-
-def script(path: Path, body: str) -> str:
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
 
 
 async def test_exechook_runs_in_the_new_worktree_with_the_hash(

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from git_sync_support import Upstream, git, link_hash, make_settings, wait_until
+from git_sync_support import Upstream, git, link_hash, one_time, wait_until
 from support.processes import Child
 
-from podkit.git_sync import GitSync
-
 Start = Callable[..., Child]
-
-
-async def one_time(upstream: Upstream, root: Path, **changes: object) -> int:
-    async with GitSync(make_settings(upstream, root, one_time=True, **changes)) as sync:
-        return await sync.wait()
 
 
 async def test_depth_1_is_shallow_and_depth_0_is_full_history(
@@ -125,9 +117,8 @@ def test_sync_on_signal(upstream: Upstream, tmp_path: Path, run_git_sync: Start)
     second = upstream.commit({"file": "two\n"}, "second")
     child.signal(signal.SIGUSR1)
     wait_until(lambda: link_hash(root / "link") == second, what="sync on SIGUSR1")
-    child.signal(signal.SIGHUP)  # podkit: SIGHUP syncs too
     third = upstream.commit({"file": "three\n"}, "third")
-    os.kill(child.pid, signal.SIGHUP)
+    child.signal(signal.SIGHUP)  # podkit: SIGHUP syncs too
     wait_until(lambda: link_hash(root / "link") == third, what="sync on SIGHUP")
     child.signal(signal.SIGTERM)
     assert child.wait() == 0

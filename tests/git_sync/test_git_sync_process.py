@@ -11,22 +11,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from git_sync_support import GitDaemon, Upstream, git, link_hash, sidecar_argv, wait_until
+from git_sync_support import GitDaemon, Upstream, git, link_hash, run_sidecar, wait_until
 from support.ports import free_port
 from support.processes import Child
 
 Start = Callable[..., Child]
 SCRIPT = Path(sys.executable).parent / "podkit-git-sync"
-
-
-def run_once(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        sidecar_argv(*args),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_console_script_one_time_exits_0(upstream: Upstream, tmp_path: Path) -> None:
@@ -46,7 +36,7 @@ def test_console_script_one_time_exits_0(upstream: Upstream, tmp_path: Path) -> 
 def test_env_vars_and_deprecated_spellings(upstream: Upstream, tmp_path: Path) -> None:
     upstream.tag("v1")
     root = tmp_path / "root"
-    result = run_once(
+    result = run_sidecar(
         env={
             "GITSYNC_REPO": upstream.url,
             "GIT_SYNC_ROOT": str(root),
@@ -61,24 +51,24 @@ def test_env_vars_and_deprecated_spellings(upstream: Upstream, tmp_path: Path) -
 
 
 def test_bad_flag_value_exits_2_with_one_line(tmp_path: Path) -> None:
-    result = run_once("--repo=file:///x", f"--root={tmp_path}", "--period=soon")
+    result = run_sidecar("--repo=file:///x", f"--root={tmp_path}", "--period=soon")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "--period" in lines[0] and "'soon'" in lines[0] and "duration" in lines[0]
-    result = run_once(f"--root={tmp_path}")
+    result = run_sidecar(f"--root={tmp_path}")
     assert result.returncode == 2
     assert "--repo" in result.stderr
-    result = run_once("--repo=file:///x", f"--root={tmp_path}", "--submodules=sometimes")
+    result = run_sidecar("--repo=file:///x", f"--root={tmp_path}", "--submodules=sometimes")
     assert result.returncode == 2
 
 
 def test_help_and_man(tmp_path: Path) -> None:
-    result = run_once("--help")
+    result = run_sidecar("--help")
     assert result.returncode == 0
     for flag in ("--repo", "--stale-worktree-timeout", "--webhook-success-status", "GITSYNC_REF"):
         assert flag in result.stdout
-    result = run_once("--man")
+    result = run_sidecar("--man")
     assert result.returncode == 0
     assert "$GITSYNC_PASSWORD" in result.stdout and "LAYOUT" in result.stdout
 
@@ -86,7 +76,7 @@ def test_help_and_man(tmp_path: Path) -> None:
 def test_unreachable_remote_writes_the_error_file_and_exits_1(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
     root = tmp_path / "root"
-    result = run_once(
+    result = run_sidecar(
         f"--repo=git://127.0.0.1:{port}/nothing",
         f"--root={root}",
         "--error-file=error.json",

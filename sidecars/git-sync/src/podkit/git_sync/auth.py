@@ -117,11 +117,7 @@ class GitAuth:
                 raise AuthError(f"invalid --git-config-add: {exc}") from None
             await self.git.run("config", "--global", "--add", key, value, cwd=cwd, timeout=timeout)
 
-    async def refresh(
-        self,
-        session: aiohttp.ClientSession | None = None,
-        metrics: GitSyncMetrics | None = None,
-    ) -> None:
+    async def refresh(self, metrics: GitSyncMetrics | None = None) -> None:
         """Re-read password files, call ``--askpass-url``, renew the GitHub App token if it is
         due; rewrite the credential store. Askpass calls and token refreshes are counted in
         ``metrics``; any failure raises :class:`AuthError`.
@@ -131,7 +127,7 @@ class GitAuth:
             lines.append(_store_line(cred.url, cred.username, self._password(cred)))
         if self.settings.askpass_url:
             try:
-                username, password = await self._askpass(session)
+                username, password = await self._askpass()
             except AuthError:
                 if metrics is not None:
                     metrics.askpass_calls.inc("error")
@@ -141,7 +137,7 @@ class GitAuth:
             lines.insert(0, _store_line(self.settings.resolved_repo, username, password))
         if self.github_app is not None:
             try:
-                token, refreshed = await self.github_app.token(session)
+                token, refreshed = await self.github_app.token()
             except GitHubAppError as exc:
                 if metrics is not None:
                     metrics.github_app_token_refreshes.inc("error")
@@ -163,20 +159,18 @@ class GitAuth:
         REDACTOR.add(password)
         return password.rstrip("\r\n")
 
-    async def _askpass(self, session: aiohttp.ClientSession | None) -> tuple[str, str]:
+    async def _askpass(self) -> tuple[str, str]:
         url = self.settings.askpass_url
-        own = session is None
-        client = session or aiohttp.ClientSession()
         try:
-            async with client.get(url, timeout=aiohttp.ClientTimeout(total=30)) as response:
+            async with (
+                aiohttp.ClientSession() as client,
+                client.get(url, timeout=aiohttp.ClientTimeout(total=30)) as response,
+            ):
                 body = await response.text()
                 if response.status != 200:
                     raise AuthError(f"askpass URL answered HTTP {response.status}")
         except aiohttp.ClientError as exc:
             raise AuthError(f"askpass URL failed: {type(exc).__name__}: {exc}") from None
-        finally:
-            if own:
-                await client.close()
         username = password = ""
         for line in body.splitlines():
             key, _, value = line.partition("=")

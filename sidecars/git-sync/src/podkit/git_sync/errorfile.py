@@ -20,6 +20,11 @@ from podkit.git_sync.gitcmd import CommandError
 log = get_logger("podkit.git_sync.errorfile")
 
 
+def one_line(error: BaseException) -> str:
+    """``error`` as one line of text (its type's name when it has no message)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 class ErrorFile:
     """Writes and removes the error file at ``path`` (None: no error file)."""
 
@@ -36,7 +41,7 @@ class ErrorFile:
             details["exit_code"] = error.code
         body = {
             "msg": message,
-            "err": " ".join(str(error).split()) or type(error).__name__,
+            "err": one_line(error),
             "args": details,
         }
         # every string in it is redacted (redacting the JSON text instead could break its quoting)

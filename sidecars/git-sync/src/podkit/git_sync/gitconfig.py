@@ -1,4 +1,4 @@
-"""git-sync's ``--git-config`` and ``--git-config-add`` syntax, parsed once for checks and use.
+"""git-sync's ``--git-config`` and ``--git-config-add`` syntax: one parser for checks and use.
 
 ``--git-config`` is ``key:val,"quoted.key":"quoted, val"`` (keys and values may be double-quoted,
 with backslash escapes, to hold ``,`` or ``:``); each ``--git-config-add`` is one

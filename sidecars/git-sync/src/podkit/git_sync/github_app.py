@@ -91,10 +91,6 @@ class GitHubApp:
         self._token = ""
         self._expires = 0.0
 
-    @property
-    def expires_at(self) -> float:
-        return self._expires
-
     def needs_refresh(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now
         return not self._token or now >= self._expires - REFRESH_MARGIN
@@ -112,7 +108,7 @@ class GitHubApp:
         REDACTOR.add(text.strip())
         return text
 
-    async def token(self, session: aiohttp.ClientSession | None = None) -> tuple[str, bool]:
+    async def token(self) -> tuple[str, bool]:
         """The current token, minting a new one when needed; (token, whether it was refreshed)."""
         if not self.needs_refresh():
             return self._token, False
@@ -122,12 +118,13 @@ class GitHubApp:
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
         }
-        own = session is None
-        client = session or aiohttp.ClientSession()
         try:
-            async with client.post(
-                self.url, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
-            ) as response:
+            async with (
+                aiohttp.ClientSession() as client,
+                client.post(
+                    self.url, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
+                ) as response,
+            ):
                 text = await response.text()
                 if response.status != 201:
                     raise GitHubAppError(
@@ -138,9 +135,6 @@ class GitHubApp:
             raise GitHubAppError(
                 f"can't reach GitHub at {self.url}: {type(exc).__name__}: {exc}"
             ) from None
-        finally:
-            if own:
-                await client.close()
         try:
             data = json.loads(text)
         except json.JSONDecodeError:

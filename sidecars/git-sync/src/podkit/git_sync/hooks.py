@@ -102,19 +102,13 @@ class WebHook:
             self._session = None
 
 
-async def run_with_retries(
-    hook: Hook, sha: str, backoff: float, metrics: GitSyncMetrics, attempts: int | None = None
-) -> None:
-    """Run ``hook`` until it succeeds (or ``attempts`` are used up), waiting ``backoff`` between."""
-    tries = 0
+async def run_with_retries(hook: Hook, sha: str, backoff: float, metrics: GitSyncMetrics) -> None:
+    """Run ``hook`` until it succeeds, waiting ``backoff`` between attempts."""
     while True:
-        tries += 1
         try:
             await hook.run(sha)
         except HookError as exc:
             metrics.hook_runs.labels(hook.name, "error").inc()
-            if attempts is not None and tries >= attempts:
-                raise
             log.error(
                 f"{hook.name} failed; will retry", hash=sha, retry_seconds=backoff, error=str(exc)
             )
@@ -137,29 +131,25 @@ class HookRunner:
         self._pending: str | None = None
         self._wake = asyncio.Event()
         self._result: asyncio.Future[bool] | None = None
-        self.last_success: str | None = None
-        self.running = False
 
     def send(self, sha: str) -> None:
         """Ask for a run with ``sha``; replaces a hash still waiting."""
         self._pending = sha
         self._wake.set()
 
-    @property
-    def idle(self) -> bool:
-        return self._pending is None and not self.running
+    def _first_result(self) -> asyncio.Future[bool]:
+        if self._result is None:
+            self._result = asyncio.get_running_loop().create_future()
+        return self._result
 
     async def wait_result(self) -> bool:
         """In one-time mode: whether the first run succeeded."""
-        if self._result is None:
-            self._result = asyncio.get_running_loop().create_future()
-        return await self._result
+        return await self._first_result()
 
     def _report(self, ok: bool) -> None:
-        if self._result is None:
-            self._result = asyncio.get_running_loop().create_future()
-        if not self._result.done():
-            self._result.set_result(ok)
+        result = self._first_result()
+        if not result.done():
+            result.set_result(ok)
 
     async def loop(self) -> None:
         """The background task: run the hook for each newest hash, retrying after backoff."""
@@ -169,7 +159,6 @@ class HookRunner:
             sha = self._pending
             if sha is None:
                 continue
-            self.running = True
             started = time.monotonic()
             try:
                 await self.hook.run(sha)
@@ -190,15 +179,12 @@ class HookRunner:
                 # retry with the newest hash (a newer one may have arrived meanwhile)
                 self._wake.set()
                 continue
-            finally:
-                self.running = False
             self.metrics.hook_runs.labels(self.hook.name, "success").inc()
             log.info(
                 f"{self.hook.name} succeeded",
                 hash=sha,
                 seconds=round(time.monotonic() - started, 3),
             )
-            self.last_success = sha
             if self._pending == sha:
                 self._pending = None
             self._report(True)

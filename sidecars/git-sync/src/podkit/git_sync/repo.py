@@ -88,21 +88,17 @@ class Repo:
             log.warning("removed stale git lock files left by an earlier crash", files=removed)
         return removed
 
-    async def ensure(self, timeout: float | None = None) -> None:
+    async def ensure(self) -> None:
         """Make sure ``root`` is a usable repository with ``origin`` = the remote.
 
         After one success it only looks for the git dir and lock files (no git runs), until
         :meth:`invalidate`: an idle poll should cost one ``ls-remote``.
         """
-        if (
-            self._ensured
-            and self.git_dir.is_dir()
-            and not any((self.git_dir / name).exists() for name in ("shallow.lock", "index.lock"))
-        ):
+        if self._ensured and self.git_dir.is_dir() and not self._locked():
             return
         self._ensured = False
         self.root.mkdir(parents=True, exist_ok=True)
-        if not await self._usable(timeout):
+        if not await self._usable():
             if any(self.root.iterdir()):
                 log.warning(
                     "root is not a usable git repository; re-initialising", root=str(self.root)
@@ -111,44 +107,40 @@ class Repo:
                     remove_path(entry)
             else:
                 log.info("initialising the root repository", root=str(self.root))
-            await self.git.run("init", "-q", "-b", "git-sync", cwd=self.root, timeout=timeout)
-            if not await self._usable(timeout):
+            await self.git.run("init", "-q", "-b", "git-sync", cwd=self.root)
+            if not await self._usable():
                 raise GitError(["git", "init"], None, "", f"can't initialise {self.root}")
         try:
-            current = (
-                await self.git.run("remote", "get-url", "origin", cwd=self.root, timeout=timeout)
-            ).strip()
+            current = (await self.git.run("remote", "get-url", "origin", cwd=self.root)).strip()
         except GitError as exc:
             if "No such remote" not in exc.stderr:
                 raise
-            await self.git.run(
-                "remote", "add", "origin", self.remote, cwd=self.root, timeout=timeout
-            )
+            await self.git.run("remote", "add", "origin", self.remote, cwd=self.root)
         else:
             if current != self.remote:
                 log.info("--repo changed; updating origin", root=str(self.root))
-                await self.git.run(
-                    "remote", "set-url", "origin", self.remote, cwd=self.root, timeout=timeout
-                )
+                await self.git.run("remote", "set-url", "origin", self.remote, cwd=self.root)
         self._ensured = True
 
-    async def _usable(self, timeout: float | None) -> bool:
+    def _locked(self) -> bool:
+        """Whether a git left a lock that makes the root unusable (a fetch or checkout died)."""
+        return any((self.git_dir / name).exists() for name in ("shallow.lock", "index.lock"))
+
+    async def _usable(self) -> bool:
         if not self.git_dir.is_dir():
             return False
         try:
-            top = await self.git.run("rev-parse", "--show-toplevel", cwd=self.root, timeout=timeout)
+            top = await self.git.run("rev-parse", "--show-toplevel", cwd=self.root)
         except GitError:
             return False
         if Path(top.strip()) != self.root:
             log.warning("root is inside another repository", root=str(self.root), top=top.strip())
             return False
-        if any((self.git_dir / name).exists() for name in ("shallow.lock", "index.lock")):
+        if self._locked():
             return False
         if not self._checked:
             # a full consistency check once per process; later syncs trust the repository
-            if not await self.git.ok(
-                "fsck", "--no-progress", "--connectivity-only", cwd=self.root, timeout=timeout
-            ):
+            if not await self.git.ok("fsck", "--no-progress", "--connectivity-only", cwd=self.root):
                 log.warning("root failed git fsck", root=str(self.root))
                 return False
             self._checked = True
@@ -156,15 +148,13 @@ class Repo:
 
     # --- asking and fetching -----------------------------------------------------------------
 
-    async def remote_hash(self, ref: str, timeout: float | None = None) -> str | None:
+    async def remote_hash(self, ref: str) -> str | None:
         """The commit ``ref`` names on the remote, from one ``ls-remote``; None if not listed.
 
         Follows git's rules for a short name (exact, ``refs/``, ``refs/tags/``, ``refs/heads/``,
         ...) and peels annotated tags.
         """
-        out = await self.git.run(
-            "ls-remote", "--", self.remote, ref, cwd=self.root, timeout=timeout
-        )
+        out = await self.git.run("ls-remote", "--", self.remote, ref, cwd=self.root)
         refs: dict[str, str] = {}
         for line in out.splitlines():
             sha, _, name = line.partition("\t")
@@ -182,30 +172,26 @@ class Repo:
                 return refs.get(f"{name}^{{}}", refs[name])
         return None
 
-    async def has_commit(self, sha: str, timeout: float | None = None) -> bool:
-        return await self.git.ok(
-            "cat-file", "-e", f"{sha}^{{commit}}", cwd=self.root, timeout=timeout
-        )
+    async def has_commit(self, sha: str) -> bool:
+        return await self.git.ok("cat-file", "-e", f"{sha}^{{commit}}", cwd=self.root)
 
-    async def is_shallow(self, timeout: float | None = None) -> bool:
-        out = await self.git.run(
-            "rev-parse", "--is-shallow-repository", cwd=self.root, timeout=timeout
-        )
+    async def is_shallow(self) -> bool:
+        out = await self.git.run("rev-parse", "--is-shallow-repository", cwd=self.root)
         return out.strip() == "true"
 
-    async def fetch(self, ref: str, options: FetchOptions, timeout: float | None = None) -> str:
+    async def fetch(self, ref: str, options: FetchOptions) -> str:
         """Fetch only ``ref`` and return the commit it resolves to."""
         args = ["fetch", self.remote, ref, "--verbose", "--no-progress", "--prune", "--no-auto-gc"]
         if options.depth > 0:
             args += ["--depth", str(options.depth)]
-        elif await self.is_shallow(timeout):
+        elif await self.is_shallow():
             args.append("--unshallow")
         if options.filter:
             args += ["--filter", options.filter]
-        await self.git.run(*args, cwd=self.root, timeout=timeout)
-        out = await self.git.run("rev-parse", "FETCH_HEAD^{commit}", cwd=self.root, timeout=timeout)
+        await self.git.run(*args, cwd=self.root)
+        out = await self.git.run("rev-parse", "FETCH_HEAD^{commit}", cwd=self.root)
         return out.strip()
 
-    async def set_head(self, sha: str, timeout: float | None = None) -> None:
+    async def set_head(self, sha: str) -> None:
         """Point the root's branch at ``sha`` (no files), so later fetches negotiate from it."""
-        await self.git.run("reset", "--soft", sha, cwd=self.root, timeout=timeout)
+        await self.git.run("reset", "--soft", sha, cwd=self.root)

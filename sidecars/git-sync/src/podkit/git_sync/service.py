@@ -32,7 +32,7 @@ from prometheus_client import CollectorRegistry
 from podkit.core import Service
 from podkit.git_sync import __version__
 from podkit.git_sync.auth import GitAuth
-from podkit.git_sync.errorfile import ErrorFile
+from podkit.git_sync.errorfile import ErrorFile, one_line
 from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
 from podkit.git_sync.manual import manual
 from podkit.git_sync.metrics import GitSyncMetrics
@@ -91,6 +91,7 @@ class GitSync(Service[GitSyncSettings]):
         self.root = Path(self.settings.root)
         self.link = Path()
         self.error_file = ErrorFile(None)
+        self.touch_file: Path | None = None
         self.admin.add_route("GET", "/", self._index)
         self.push_webhook: PushWebhook | None = None
         if self.settings.push_webhook_path:
@@ -134,6 +135,7 @@ class GitSync(Service[GitSyncSettings]):
         self.root = _prepare_root(s.root)
         self.link = _abs(s.resolved_link, self.root) or self.root / "link"
         self.error_file = ErrorFile(_abs(s.error_file, self.root))
+        self.touch_file = _abs(s.touch_file, self.root)
         self._auth = GitAuth(s)
         await self._auth.configure()
         git = self._auth.git
@@ -223,7 +225,7 @@ class GitSync(Service[GitSyncSettings]):
                     self.log.error(
                         "too many failures, aborting",
                         fail_count=self.failures,
-                        error=_one_line(exc),
+                        error=one_line(exc),
                     )
                     self.finish(1)
                     return
@@ -233,7 +235,7 @@ class GitSync(Service[GitSyncSettings]):
                     "error syncing repo, will retry",
                     fail_count=self.failures,
                     retry_seconds=round(delay, 3),
-                    error=_one_line(exc),
+                    error=one_line(exc),
                 )
                 await self._sleep(delay)
                 continue
@@ -242,14 +244,14 @@ class GitSync(Service[GitSyncSettings]):
             self.health.ready("first-sync")
             if outcome.changed or self.sync_count == 0:
                 self.last_hash = outcome.sha
-                if s.touch_file:
-                    path = _abs(s.touch_file, self.root)
-                    assert path is not None
+                if self.touch_file is not None:
                     try:
-                        touch(path)
+                        touch(self.touch_file)
                     except OSError as exc:
                         self.log.error(
-                            "failed to touch the touch-file", path=str(path), error=str(exc)
+                            "failed to touch the touch-file",
+                            path=str(self.touch_file),
+                            error=str(exc),
                         )
                 for runner in self._runners:
                     runner.send(outcome.sha)
@@ -261,16 +263,15 @@ class GitSync(Service[GitSyncSettings]):
                 self.log.info("first sync done", hash=outcome.sha)
             await self._cleanup()
             self.failures = 0
+            self.error_file.remove()
             if s.one_time:
                 code = 0
                 for runner in self._runners:
                     if not await runner.wait_result():
                         code = 1
-                self.error_file.remove()
                 self.log.info("exiting after one sync", status=code)
                 self.finish(code)
                 return
-            self.error_file.remove()
             if is_sha(s.resolved_ref) and outcome.sha == s.resolved_ref.lower():
                 self.log.info("ref is a commit hash; no further sync needed", ref=s.resolved_ref)
                 return
@@ -295,7 +296,7 @@ class GitSync(Service[GitSyncSettings]):
             async with asyncio.timeout(s.resolved_sync_timeout):
                 await self.worktrees.cleanup(s.stale_worktree_timeout, s.git_gc)
         except (Exception, TimeoutError) as exc:
-            self.log.error("git cleanup failed", error=_one_line(exc))
+            self.log.error("git cleanup failed", error=one_line(exc))
 
     async def _sleep(self, seconds: float) -> None:
         if self.stopping:
@@ -349,10 +350,6 @@ def _prepare_root(root: str) -> Path:
     path = Path(root).absolute()
     path.mkdir(parents=True, exist_ok=True, mode=0o775)
     return Path(os.path.realpath(path))
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _add_user() -> None:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from podkit.core import ServiceSettings, SettingsError, setting
 from podkit.core import values as v
+from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
 
 SUBMODULES = ("recursive", "shallow", "off")
 GIT_GC = ("auto", "always", "aggressive", "off")
@@ -721,8 +722,6 @@ class GitSyncSettings(ServiceSettings):
             )
 
     def _check_git_config(self) -> None:
-        from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
-
         try:
             parse_git_config(self.git_config)
         except ValueError as exc:

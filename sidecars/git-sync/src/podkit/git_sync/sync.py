@@ -11,6 +11,7 @@ link on a complete tree: the link changes in one rename, after everything else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from podkit.core import get_logger
 from podkit.git_sync.hooks import ExecHook, run_with_retries
@@ -55,20 +56,11 @@ class Syncer:
         current_path, current = self.worktrees.current()
         if self.syncs > 0 and current is not None and not is_sha(self.ref):
             remote = await self.repo.remote_hash(self.ref)
-            if (
-                remote == current
-                and current_path == self.worktrees.path_for(current)
-                and await self.worktrees.healthy(current)
-            ):
+            if remote == current and await self._published(current, current_path):
                 log.debug("no update required", ref=self.ref, hash=current)
                 return Outcome(current, changed=False)
         sha = await self._fetch()
-        healthy = (
-            sha == current
-            and current_path == self.worktrees.path_for(sha)
-            and await self.worktrees.healthy(sha)
-        )
-        if healthy:
+        if sha == current and await self._published(sha, current_path):
             self.syncs += 1
             return Outcome(sha, changed=False)
         log.info("update required", ref=self.ref, local=current or "", remote=sha)
@@ -87,6 +79,10 @@ class Syncer:
         self.syncs += 1
         log.info("updated successfully", ref=self.ref, hash=sha, worktree=str(path))
         return Outcome(sha, changed=True)
+
+    async def _published(self, sha: str, current_path: Path | None) -> bool:
+        """Whether the link points at ``sha``'s own worktree and that worktree is whole."""
+        return current_path == self.worktrees.path_for(sha) and await self.worktrees.healthy(sha)
 
     async def _fetch(self) -> str:
         ref = self.ref

@@ -47,9 +47,7 @@ class Worktrees:
         """The worktree the link points at, and its hash (its basename), if any."""
         try:
             target = os.readlink(self.link)
-        except FileNotFoundError:
-            return None, None
-        except OSError:
+        except OSError:  # no link, or not a symlink
             return None, None
         path = Path(target) if os.path.isabs(target) else self.link.parent / target
         path = Path(os.path.normpath(path))
@@ -77,7 +75,7 @@ class Worktrees:
     def is_complete(self, sha: str) -> bool:
         return (self._admin_dir(sha) / COMPLETE_MARKER).is_file()
 
-    async def healthy(self, sha: str, timeout: float | None = None) -> bool:
+    async def healthy(self, sha: str) -> bool:
         """Whether the worktree for ``sha`` exists, was finished, and has ``sha`` checked out."""
         path = self.path_for(sha)
         if not path.is_dir() or not (path / ".git").exists() or not self.is_complete(sha):
@@ -89,7 +87,7 @@ class Worktrees:
         if head == sha:
             return True
         try:
-            head = await self.git.run("rev-parse", "HEAD", cwd=path, timeout=timeout)
+            head = await self.git.run("rev-parse", "HEAD", cwd=path)
         except GitError:
             return False
         return head.strip() == sha
@@ -101,11 +99,10 @@ class Worktrees:
         sparse_file: str = "",
         submodules: str = "recursive",
         depth: int = 0,
-        timeout: float | None = None,
     ) -> Path:
         """Check ``sha`` out in a fresh worktree (replacing any earlier attempt)."""
         path = self.path_for(sha)
-        await self.remove(sha, timeout=timeout)
+        await self.remove(sha)
         self.base.mkdir(parents=True, exist_ok=True)
         log.debug("adding worktree", path=str(path), hash=sha)
         await self.git.run(
@@ -117,7 +114,6 @@ class Worktrees:
             sha,
             "--no-checkout",
             cwd=self.root,
-            timeout=timeout,
         )
         # a relative gitdir, so the volume can be mounted at another path in other containers
         _write_gitdir(path, self.root / ".git" / "worktrees" / sha)
@@ -130,32 +126,31 @@ class Worktrees:
                 "--stdin",
                 cwd=path,
                 stdin=patterns,
-                timeout=timeout,
             )
-        await self.git.run("reset", "--hard", "-q", sha, "--", cwd=path, timeout=timeout)
+        await self.git.run("reset", "--hard", "-q", sha, "--", cwd=path)
         if submodules != "off":
             args = ["submodule", "update", "--init"]
             if submodules == "recursive":
                 args.append("--recursive")
             if depth:
                 args += ["--depth", str(depth)]
-            await self.git.run(*args, cwd=path, timeout=timeout)
+            await self.git.run(*args, cwd=path)
         (self._admin_dir(sha) / COMPLETE_MARKER).write_text(f"{sha}\n", encoding="utf-8")
         return path
 
-    async def remove(self, sha: str, timeout: float | None = None) -> None:
+    async def remove(self, sha: str) -> None:
         path = self.path_for(sha)
         if path.exists() or path.is_symlink():
             log.debug("removing worktree", path=str(path))
             remove_path(path)
         admin = self._admin_dir(sha)
         if admin.exists():
-            await self.git.run("worktree", "prune", cwd=self.root, timeout=timeout)
+            await self.git.run("worktree", "prune", cwd=self.root)
             remove_path(admin)
 
     # --- recovery and cleanup ----------------------------------------------------------------
 
-    async def recover(self, timeout: float | None = None) -> list[str]:
+    async def recover(self) -> list[str]:
         """Remove temporary links and half-made worktrees (never the published one)."""
         removed: list[str] = []
         for tmp in (
@@ -175,7 +170,7 @@ class Worktrees:
                     removed.append(str(entry))
         if removed:
             log.warning("removed what an interrupted sync left behind", paths=removed)
-            await self.git.run("worktree", "prune", cwd=self.root, timeout=timeout)
+            await self.git.run("worktree", "prune", cwd=self.root)
         return removed
 
     def remove_stale(self, stale_after: float) -> list[str]:
@@ -197,23 +192,21 @@ class Worktrees:
                 removed.append(entry.name)
         return removed
 
-    async def cleanup(self, stale_after: float, gc: str, timeout: float | None = None) -> int:
+    async def cleanup(self, stale_after: float, gc: str) -> int:
         """Remove stale worktrees; then prune, expire reflogs and gc if anything went."""
         removed = self.remove_stale(stale_after)
         if not removed:
             return 0
         log.debug("removed stale worktrees", hashes=removed)
-        await self.git.run("worktree", "prune", cwd=self.root, timeout=timeout)
-        await self.git.run(
-            "reflog", "expire", "--expire-unreachable=all", "--all", cwd=self.root, timeout=timeout
-        )
+        await self.git.run("worktree", "prune", cwd=self.root)
+        await self.git.run("reflog", "expire", "--expire-unreachable=all", "--all", cwd=self.root)
         if gc != "off":
             args = ["gc", "--quiet"]
             if gc == "auto":
                 args.append("--auto")
             elif gc == "aggressive":
                 args.append("--aggressive")
-            await self.git.run(*args, cwd=self.root, timeout=timeout)
+            await self.git.run(*args, cwd=self.root)
         return len(removed)
 
 
