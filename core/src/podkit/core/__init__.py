@@ -9,7 +9,7 @@ service lifecycle with graceful shutdown (:mod:`.service`, :mod:`.lifecycle`).
 from podkit.core.admin import AdminServer, metrics_response
 from podkit.core.health import Health, Verdict
 from podkit.core.lifecycle import main, run
-from podkit.core.logs import Logger, configure_logging, get_logger
+from podkit.core.logs import Logger, configure_logging, get_logger, one_line
 from podkit.core.redact import REDACTOR, redact
 from podkit.core.service import Service, ServiceSettings
 from podkit.core.settings import Setting, Settings, SettingsError, setting
@@ -35,6 +35,7 @@ __all__ = [
     "get_logger",
     "main",
     "metrics_response",
+    "one_line",
     "redact",
     "run",
     "setting",

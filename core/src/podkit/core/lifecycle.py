@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from podkit.core.logs import configure_logging, get_logger
+from podkit.core.logs import configure_logging, get_logger, one_line
 from podkit.core.service import Service
 from podkit.core.settings import SettingsError
 
@@ -65,7 +65,7 @@ async def _serve(service: Service[Any], loop_name: str) -> int:
         try:
             await service.start()
         except Exception as exc:
-            log.error(f"{service.name} failed to start: {_one_line(exc)}", error=type(exc).__name__)
+            log.error(f"{service.name} failed to start: {one_line(exc)}", error=type(exc).__name__)
             return 1
         log.info(
             f"{service.name} {service.version} started",
@@ -80,7 +80,7 @@ async def _serve(service: Service[Any], loop_name: str) -> int:
             stopped.cancel()
             error = ended.exception()
             if error is not None:
-                log.error(f"{service.name} failed: {_one_line(error)}", error=type(error).__name__)
+                log.error(f"{service.name} failed: {one_line(error)}", error=type(error).__name__)
                 code = 1
             else:
                 code = ended.result()
@@ -112,7 +112,7 @@ async def _shutdown(
         again.cancel()
         error = draining.exception()
         if error is not None:
-            log.error(f"{service.name} failed while stopping: {_one_line(error)}")
+            log.error(f"{service.name} failed while stopping: {one_line(error)}")
             return 1
         return code
     log.warning(
@@ -121,11 +121,6 @@ async def _shutdown(
     draining.cancel()
     await asyncio.gather(draining, return_exceptions=True)
     return 1
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
 
 
 def main(
@@ -156,6 +151,6 @@ def main(
         print(f"{service_class.name}: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a component that cannot even be built: one line, exit 1
-        print(f"{service_class.name}: {_one_line(exc)}", file=sys.stderr)
+        print(f"{service_class.name}: {one_line(exc)}", file=sys.stderr)
         return 1
     return run(service)

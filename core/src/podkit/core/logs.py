@@ -18,6 +18,13 @@ from typing import IO, Any, Literal
 
 from podkit.core.redact import REDACTOR
 
+
+def one_line(error: BaseException) -> str:
+    """``error`` as one line of text for a log or an error file (its type's name when it says
+    nothing)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 LogFormat = Literal["auto", "json", "text"]
 LEVELS = {
     "debug": logging.DEBUG,

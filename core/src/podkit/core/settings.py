@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Generic, TypeVar, dataclass_transform
 import yaml
 
 from podkit.core import values as v
+from podkit.core.logs import one_line
 
 T = TypeVar("T")
 S = TypeVar("S", bound="Settings")
@@ -381,7 +382,7 @@ class Settings:
             ) from None
         except yaml.YAMLError as exc:
             raise SettingsError(
-                f"settings file {path} is not valid YAML: {_one_line(exc)}"
+                f"settings file {path} is not valid YAML: {one_line(exc)}"
             ) from None
         if data is None:
             return {}
@@ -403,10 +404,6 @@ class Settings:
                 raise SettingsError(f"settings file {path}: unknown setting {key!r}")
             out[target] = (str(path), value)
         return out
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
 
 
 def _complete(cls: type[Settings], name: str, decl: Setting[Any], annotation: Any) -> Setting[Any]:

@@ -14,15 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from podkit.core import REDACTOR, get_logger
+from podkit.core import REDACTOR, get_logger, one_line
 from podkit.git_sync.gitcmd import CommandError
 
 log = get_logger("podkit.git_sync.errorfile")
-
-
-def one_line(error: BaseException) -> str:
-    """``error`` as one line of text (its type's name when it has no message)."""
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 class ErrorFile:

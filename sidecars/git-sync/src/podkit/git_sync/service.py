@@ -29,10 +29,10 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from podkit.core import Service
+from podkit.core import Service, one_line
 from podkit.git_sync import __version__
 from podkit.git_sync.auth import GitAuth
-from podkit.git_sync.errorfile import ErrorFile, one_line
+from podkit.git_sync.errorfile import ErrorFile
 from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
 from podkit.git_sync.manual import manual
 from podkit.git_sync.metrics import GitSyncMetrics
