@@ -88,20 +88,6 @@ def sidecar_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "podkit.git_sync", "--log-format=json", *args]
 
 
-def wait_until(
-    condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"
-) -> object:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def link_hash(link: Path) -> str | None:
     """The hash the link points at, if it exists and its target is a directory."""
     if not link.is_symlink() or not link.is_dir():

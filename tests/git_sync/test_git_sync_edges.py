@@ -27,8 +27,8 @@ from git_sync_support import (
     script,
     sidecar_argv,
     until,
-    wait_until,
 )
+from support.waits import wait_until
 
 from podkit.core import SettingsError
 from podkit.git_sync import GitSync, GitSyncSettings

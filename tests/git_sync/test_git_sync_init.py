@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from git_sync_support import Upstream, git, link_hash, sidecar_argv, wait_until
+from git_sync_support import Upstream, git, link_hash, sidecar_argv
 from support.processes import Child
+from support.waits import wait_until
 
 from podkit.git_sync.init import exit_code, should_supervise, supervise
 

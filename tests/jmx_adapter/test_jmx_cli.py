@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from support.ports import free_port, wait_for_port
+from support.waits import wait_until
 
 CONFIG = """
 hostPort: {host_port}
@@ -24,13 +24,6 @@ rules:
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.read().decode()
-
-
-def _until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.1)
 
 
 def test_cli_serves_reloads_on_sighup_and_stops(jvm, helper_cache: Path, tmp_path: Path) -> None:
@@ -57,10 +50,10 @@ def test_cli_serves_reloads_on_sighup_and_stops(jvm, helper_cache: Path, tmp_pat
     try:
         wait_for_port(port)
         url = f"http://127.0.0.1:{port}/metrics"
-        _until(lambda: "\nfirst 42.0\n" in _get(url))
+        wait_until(lambda: "\nfirst 42.0\n" in _get(url), what="the first config's metric")
         config.write_text(CONFIG.format(host_port=jvm.host_port, name="second"))
         os.kill(proc.pid, signal.SIGHUP)
-        _until(lambda: "\nsecond 42.0\n" in _get(url))
+        wait_until(lambda: "\nsecond 42.0\n" in _get(url), what="the reloaded metric")
         assert "jmx_config_reload_success_total 1.0" in _get(url)
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(30) == 0

@@ -6,12 +6,12 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 import redis
 from conftest import Ambassador, Cluster
 from support.ports import free_port
+from support.waits import wait_until
 
 from podkit.redis_ambassador.scanner import encode_command
 
@@ -59,15 +59,6 @@ def test_oversized_bulk_length(cluster: Cluster) -> None:
         amb.stop()
 
 
-def eventually(check: Callable[[], bool], seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 @pytest.mark.parametrize("depth", [1, 50, 500])
 def test_commands_sent_before_the_client_left_all_run(
     ambassador: Ambassador, cluster: Cluster, depth: int
@@ -86,7 +77,7 @@ def test_commands_sent_before_the_client_left_all_run(
             sock.sendall(pipeline + b"*2\r\n$3\r\nGET\r\n$8\r\nfault:")  # cut mid-frame
         assert other.ping()
     last = b"%03d" % (depth - 1)
-    assert eventually(lambda: master.mget(keys) == [last] * len(keys)), master.mget(keys)
+    wait_until(lambda: master.mget(keys) == [last] * len(keys), what=f"every key at {last!r}")
 
 
 def test_a_blocked_command_of_a_client_that_left_takes_nothing(
@@ -104,8 +95,8 @@ def test_a_blocked_command_of_a_client_that_left_takes_nothing(
         sock.sendall(encode_command([b"SET", b"fault:before", b"1"]))
         sock.sendall(encode_command([b"BLPOP", b"fault:queue", b"0"]))
         assert sock.recv(100) == b"+OK\r\n"
-        assert eventually(lambda: blocked() == before + 1)
-    assert eventually(lambda: blocked() == before)
+        wait_until(lambda: blocked() == before + 1, 10, "the BLPOP to block")
+    wait_until(lambda: blocked() == before, 10, "the blocked client to be dropped")
     master.rpush("fault:queue", "job")
     time.sleep(0.2)
     assert master.lrange("fault:queue", 0, -1) == [b"job"]
