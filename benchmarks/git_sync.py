@@ -25,7 +25,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,9 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.ports import free_port
 
 SECRET = "bench-secret"
 GIT_ENV = {
@@ -46,12 +48,6 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "bench@example.com",
 }
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def git(*args: str, cwd: Path, stdin: bytes | None = None) -> str:

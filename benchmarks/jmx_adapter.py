@@ -17,7 +17,6 @@ import asyncio
 import os
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,14 +31,11 @@ from podkit.jmx_adapter.config import parse_config
 from podkit.jmx_adapter.rules import RuleEngine
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from support.ports import free_port  # noqa: E402 - the tests' port helper
+
 APP = ROOT / "tests" / "jmx_adapter" / "java" / "PodkitTestApp.java"
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_target(workdir: Path) -> tuple[subprocess.Popen[str], int]:

@@ -18,13 +18,15 @@ import csv
 import io
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.ports import free_port, wait_for_port
 
 TESTS = ("SET", "GET")
 # the ceiling of any Python proxy here: uvloop Protocols copying bytes, one upstream per client
@@ -62,24 +64,6 @@ def need(tool: str, package: str) -> str:
     if path is None:
         sys.exit(f"{tool} is not installed: apt-get install -y {package}")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on 127.0.0.1:{port}") from None
-            time.sleep(0.05)
 
 
 def cpu_seconds(pid: int) -> float:
