@@ -1,37 +1,54 @@
 """Regenerates the settings tables in each package README from the settings declarations.
 
-Usage: ``uv run python scripts/gen_docs.py [--check]``; ``--check`` exits 1 when a README is
-stale instead of writing it (the tests run it that way).
+Components are discovered from the ``podkit.components`` entry points (each package declares its
+service class there), and each README is found in the workspace folder of the distribution that
+declares it. Usage: ``uv run python scripts/gen_docs.py [--check]``; ``--check`` exits 1 when a
+README is stale instead of writing it (the tests run it that way).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
+import tomllib
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from podkit.core.docs import replace_block, settings_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
-# README -> the settings class it documents
-PACKAGES = {
-    "adapters/statsd/README.md": "podkit.statsd_adapter.settings:StatsdSettings",
-    "sidecars/git-sync/README.md": "podkit.git_sync.settings:GitSyncSettings",
-    "adapters/jmx/README.md": "podkit.jmx_adapter.settings:JmxSettings",
-    "ambassadors/redis/README.md": "podkit.redis_ambassador.settings:RedisAmbassadorSettings",
-}
+GROUP = "podkit.components"
+
+
+def workspace_folders() -> dict[str, Path]:
+    """Distribution name -> its folder, for every member of the uv workspace."""
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    folders = {}
+    for member in root["tool"]["uv"]["workspace"]["members"]:
+        project = tomllib.loads((ROOT / member / "pyproject.toml").read_text(encoding="utf-8"))
+        folders[project["project"]["name"]] = ROOT / member
+    return folders
+
+
+def readmes() -> dict[Path, type]:
+    """README path -> the settings class it documents, one per discovered component."""
+    folders = workspace_folders()
+    found: dict[Path, type] = {}
+    for ep in entry_points(group=GROUP):
+        if ep.dist is None or ep.dist.name not in folders:
+            raise SystemExit(f"component {ep.name} comes from outside the workspace: {ep.value}")
+        found[folders[ep.dist.name] / "README.md"] = ep.load().settings_class
+    if not found:
+        raise SystemExit(f"no {GROUP} entry points: is the workspace installed (uv sync)?")
+    return found
 
 
 def main(check: bool) -> int:
     stale = []
-    for readme, target in PACKAGES.items():
-        module, _, name = target.partition(":")
-        cls = getattr(importlib.import_module(module), name)
-        path = ROOT / readme
+    for path, cls in sorted(readmes().items()):
         text = path.read_text(encoding="utf-8")
         fresh = replace_block(text, settings_markdown(cls))
         if fresh != text:
-            stale.append(readme)
+            stale.append(str(path.relative_to(ROOT)))
             if not check:
                 path.write_text(fresh, encoding="utf-8")
     if stale:

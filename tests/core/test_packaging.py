@@ -9,8 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from support.ports import free_port, wait_for_port
-from support.processes import Child
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("example_service.py")

@@ -9,15 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from podkit.core import REDACTOR, configure_logging, get_logger, redact
-from podkit.core.redact import Redactor
+from podkit.core import Redactor, configure_logging, get_logger, redact
 
 
 @pytest.fixture(autouse=True)
-def clean_redactor() -> Iterator[None]:
-    REDACTOR.clear()
+def restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     yield
-    REDACTOR.clear()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.mark.parametrize(
@@ -71,8 +72,7 @@ def log_lines(fmt: str, level: str = "info") -> tuple[io.StringIO, logging.Logge
 
 def test_json_lines_with_fields_and_redaction() -> None:
     stream, _ = log_lines("json")
-    REDACTOR.add("tok-123456")
-    log = get_logger("podkit.test").bind(component="x")
+    log = get_logger("podkit.test", Redactor(["tok-123456"])).bind(component="x")
     log.info("synced https://u:p@h/r with tok-123456", hash="abc", seconds=0.5, token="t0k3n!")
     log.debug("hidden at info")
     try:
@@ -117,3 +117,49 @@ def test_configuring_twice_replaces_the_handler() -> None:
     get_logger("x").info("once")
     assert stream.getvalue().count("once") == 1
     assert sum(type(h).__name__ == "_PodkitHandler" for h in root.handlers) == 1
+
+
+def test_each_logger_hides_only_its_own_services_secrets() -> None:
+    stream, _ = log_lines("json")
+    first = get_logger("one", Redactor(["secret-of-one"]))
+    second = get_logger("two", Redactor(["secret-of-two"])).child("auth")
+    first.info("one has secret-of-one and sees secret-of-two")
+    second.info("two has secret-of-two")
+    second.redactor.add("learned-later")
+    second.bind(k=1).info("then learned-later")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["msg"] for line in lines] == [
+        "one has *** and sees secret-of-two",
+        "two has ***",
+        "then ***",
+    ]
+    assert lines[1]["logger"] == "two.auth"
+
+
+def test_an_embedding_apps_own_handler_never_sees_a_secret() -> None:
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect(logging.DEBUG)
+    logger = logging.getLogger("embedded.app")
+    logger.addHandler(handler)
+    try:
+        get_logger("embedded.app", Redactor(["hunter2-pw"])).warning(
+            "login with hunter2-pw", url="https://u:hunter2-pw@h/", password="x"
+        )
+    finally:
+        logger.removeHandler(handler)
+    (record,) = records
+    assert record.getMessage() == "login with ***"
+    assert "hunter2-pw" not in repr(record.__dict__)
+
+
+def test_records_from_other_libraries_use_the_configured_redactor() -> None:
+    stream = io.StringIO()
+    configure_logging("info", "json", stream=stream, redactor=Redactor(["lib-secret-1"]))
+    logging.getLogger("some.library").warning("connecting with lib-secret-1 to %s", "https://a:b@h")
+    line = json.loads(stream.getvalue())
+    assert line["msg"] == "connecting with *** to https://a:***@h"

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import sys
+import logging
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
-from support.ports import free_port
 
-from podkit.core import AdminServer, Health, HostPort, Service, ServiceSettings
-
-sys.path.insert(0, str(Path(__file__).parent))
-from example_service import ExampleService, ExampleSettings
+from podkit.core import AdminServer, Health, HostPort, Service, ServiceSettings, run
+from tests.core.example_service import ExampleService, ExampleSettings
+from tests.support.ports import free_port
 
 
 def settings(**changes: object) -> ExampleSettings:
@@ -207,3 +205,26 @@ async def test_a_component_can_claim_a_builtin_path() -> None:
         service.synced = True
         assert (await get(service.admin.url + "/"))[0] == 200
         assert (await get(service.admin.url + "/readyz"))[0] == 200
+
+
+async def test_admin_server_listens_on_ipv4_and_ipv6_by_default() -> None:
+    port = free_port()
+    service = ExampleService(settings(admin_listen=HostPort("", port)))
+    assert ServiceSettings().admin_listen == HostPort("", 8080)  # the default: every interface
+    async with service:
+        for host in ("127.0.0.1", "[::1]"):
+            assert (await get(f"http://{host}:{port}/healthz"))[:2] == (200, "ok\n"), host
+
+
+def test_run_leaves_the_apps_logging_alone() -> None:
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    assert run(ExampleService(settings(fail_start=True))) == 1
+    assert (list(root.handlers), root.level) == before
+
+
+async def test_two_services_keep_their_secrets_apart() -> None:
+    first = ExampleService(settings(token="first-token-1"))
+    second = ExampleService(settings(token="second-token-2"))
+    assert first.log.redactor("first-token-1 second-token-2") == "*** second-token-2"
+    assert second.log.redactor("first-token-1 second-token-2") == "first-token-1 ***"

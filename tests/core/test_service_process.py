@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.ports import free_port, port_refuses, wait_for_port
-from support.processes import Child
+
+from tests.support.ports import free_port, port_refuses, wait_for_port
+from tests.support.processes import Child
 
 SCRIPT = Path(__file__).with_name("example_service.py")
 

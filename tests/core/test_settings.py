@@ -205,7 +205,7 @@ def test_subclasses_do_not_share_declarations() -> None:
     assert A.declarations()["log_level"].env_names == ("A_LOG_LEVEL",)
     assert B.declarations()["log_level"].env_names == ("B_LOG_LEVEL",)
     assert ServiceSettings.declarations()["log_level"].env_names == ("LOG_LEVEL",)
-    assert A().admin_listen == HostPort("127.0.0.1", 8080)
+    assert A().admin_listen == HostPort("", 8080)
     assert B().admin_listen == HostPort("", 9102)
     with pytest.raises(TypeError, match="unknown setting"):
 

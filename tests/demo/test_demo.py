@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from support.processes import Child
+from tests.support.processes import Child
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pods import build_standin, fetch, local_manifest, logs, running_pod, wait_for_page
-from support.ports import free_port, wait_for_port
-from support.processes import Child
+
+from tests.e2e.pods import build_standin, fetch, local_manifest, logs, running_pod, wait_for_page
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pods import build_standin, local_manifest, logs, running_pod, wait_for_page
-from support.ports import free_port
+from tests.e2e.pods import build_standin, local_manifest, logs, running_pod, wait_for_page
+from tests.support.ports import free_port
 
 
 def test_the_apps_mbeans_come_out_of_the_adapter() -> None:

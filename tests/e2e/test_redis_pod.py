@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import redis
-from pods import build_standin, local_manifest, logs, running_pod
-from support.ports import free_port, wait_for_port
-from support.processes import Child
+
+from tests.e2e.pods import build_standin, local_manifest, logs, running_pod
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 PASSWORD = "change-me-please"  # the example's Secret
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pods import fetch, local_manifest, logs, podman, running_pod, wait_for_page
-from support.ports import free_port
+from tests.e2e.pods import fetch, local_manifest, logs, podman, running_pod, wait_for_page
+from tests.support.ports import free_port
 
 
 def test_the_apps_metrics_come_out_of_the_adapter() -> None:

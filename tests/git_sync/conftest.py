@@ -13,11 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from git_sync_support import GitDaemon, Upstream, sidecar_argv
-from support.ports import free_port, wait_for_port
-from support.processes import Child
 
-from podkit.core import REDACTOR
+from tests.git_sync.git_sync_support import GitDaemon, Upstream, sidecar_argv
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 if shutil.which("git") is None:  # pragma: no cover - git is part of the dev environment
     raise RuntimeError("git-sync tests need git: install it (apt-get install git)")
@@ -30,12 +29,6 @@ def upstream(tmp_path: Path) -> Upstream:
     repo = Upstream(base)
     repo.commit({"file": "one\n"}, "first")
     return repo
-
-
-@pytest.fixture(autouse=True)
-def _forget_secrets() -> Iterator[None]:
-    yield
-    REDACTOR.clear()
 
 
 @pytest.fixture

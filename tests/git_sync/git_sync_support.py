@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from support.processes import Child
-
 from podkit.git_sync import GitSync, GitSyncSettings
+from tests.support.processes import Child
 
 GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -106,18 +102,6 @@ def make_settings(upstream: Upstream, root: Path, **changes: object) -> GitSyncS
     }
     values.update(changes)
     return GitSyncSettings(**values)
-
-
-async def until(condition: Callable[[], object], timeout: float = 30.0, what: str = "it") -> object:
-    """Await until ``condition`` returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def add_submodule(upstream: Upstream, sub: Upstream, path: str, url: str) -> str:

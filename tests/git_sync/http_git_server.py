@@ -14,7 +14,8 @@ import threading
 from pathlib import Path
 
 from aiohttp import web
-from support.ports import free_port
+
+from tests.support.ports import free_port
 
 
 class HttpGitServer:

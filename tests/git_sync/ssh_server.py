@@ -15,8 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from support.ports import free_port, wait_for_port
-from support.processes import Child
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 INSTALL = "install OpenSSH (apt-get install openssh-server openssh-client)"
 

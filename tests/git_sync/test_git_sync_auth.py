@@ -13,12 +13,19 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from git_sync_support import Upstream, git, link_hash, make_settings, run_sidecar, until
-from http_git_server import HttpGitServer
-from support.ports import free_port
 
 from podkit.core import HostPort
 from podkit.git_sync import GitSync
+from tests.git_sync.git_sync_support import (
+    Upstream,
+    git,
+    link_hash,
+    make_settings,
+    run_sidecar,
+)
+from tests.git_sync.http_git_server import HttpGitServer
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 PASSWORD = "s3cret-Passw0rd-xyz"
 
@@ -101,13 +108,15 @@ async def test_password_file_is_re_read_before_every_sync(
         max_failures=-1,
     )
     async with GitSync(settings) as sync:
-        await until(lambda: sync.synced, what="first sync")
+        await async_wait_until(lambda: sync.synced, what="first sync")
         rotated = "rotated-Passw0rd-77"
         server.users["alice"] = rotated
-        await until(lambda: sync.failures >= 1, what="a failure with the old password")
+        await async_wait_until(lambda: sync.failures >= 1, what="a failure with the old password")
         secret.write_text(rotated)
         second = upstream.commit({"file": "two\n"}, "second")
-        await until(lambda: link_hash(root / "link") == second, what="sync with the new password")
+        await async_wait_until(
+            lambda: link_hash(root / "link") == second, what="sync with the new password"
+        )
 
 
 async def test_credential_json_for_the_repo_url(
@@ -147,7 +156,7 @@ async def test_askpass_url_supplies_credentials_and_is_counted(
             http_metrics=True,
         )
         async with GitSync(settings) as sync, aiohttp.ClientSession() as http:
-            await until(lambda: sync.synced, what="first sync")
+            await async_wait_until(lambda: sync.synced, what="first sync")
             async with http.get(f"http://127.0.0.1:{admin}/metrics") as response:
                 text = await response.text()
         lines = text.splitlines()

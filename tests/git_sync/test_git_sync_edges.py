@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_sync_support import (
+
+from podkit.core import SettingsError
+from podkit.git_sync import GitSync, GitSyncSettings
+from tests.git_sync.git_sync_support import (
     GitDaemon,
     Upstream,
     add_submodule,
@@ -26,12 +29,8 @@ from git_sync_support import (
     run_sidecar,
     script,
     sidecar_argv,
-    until,
 )
-from support.waits import wait_until
-
-from podkit.core import SettingsError
-from podkit.git_sync import GitSync, GitSyncSettings
+from tests.support.waits import async_wait_until, wait_until
 
 
 def gone(pid: int) -> bool:
@@ -56,10 +55,10 @@ async def test_hanging_exechook_is_killed_at_its_timeout_and_retried(
     )
     async with GitSync(settings) as sync:
         errors = sync.metrics.hook_runs.labels("exechook", "error")
-        await until(lambda: errors._value.get() >= 1, what="the hook to time out")
+        await async_wait_until(lambda: errors._value.get() >= 1, what="the hook to time out")
         first = int(pids.read_text().split()[0])
-        await until(lambda: gone(first), what="the hung hook to be killed")
-        await until(lambda: len(pids.read_text().split()) >= 2, what="a retry")
+        await async_wait_until(lambda: gone(first), what="the hung hook to be killed")
+        await async_wait_until(lambda: len(pids.read_text().split()) >= 2, what="a retry")
         assert sync.metrics.hook_runs.labels("exechook", "success")._value.get() == 0
         assert link_hash(tmp_path / "root" / "link")  # the sync itself is not held up
 
@@ -84,7 +83,7 @@ async def test_webhook_that_never_answers_times_out_and_is_retried(
         )
         async with GitSync(settings) as sync:
             errors = sync.metrics.hook_runs.labels("webhook", "error")
-            await until(lambda: errors._value.get() >= 2, what="two timed-out webhooks")
+            await async_wait_until(lambda: errors._value.get() >= 2, what="two timed-out webhooks")
             assert len(accepted) >= 2
         # fire and forget (--webhook-success-status=0): a silent server is a success
         fire = make_settings(

@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 
 import aiohttp
-from git_sync_support import Upstream, git, link_hash, make_settings, until
-from support.ports import free_port
 
 from podkit.core import HostPort
 from podkit.git_sync import GitSync
+from tests.git_sync.git_sync_support import Upstream, git, link_hash, make_settings
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 
 async def test_first_sync_publishes_a_relative_link_to_the_full_hash(
@@ -20,7 +21,7 @@ async def test_first_sync_publishes_a_relative_link_to_the_full_hash(
     root = tmp_path / "root"
     async with GitSync(make_settings(upstream, root)) as sync:
         link = root / "link"
-        await until(lambda: link_hash(link) == sha, what="first sync")
+        await async_wait_until(lambda: link_hash(link) == sha, what="first sync")
         target = os.readlink(link)
         assert not os.path.isabs(target)
         assert Path(target) == Path(".worktrees") / sha
@@ -39,11 +40,11 @@ async def test_new_commit_swaps_the_link_and_removes_the_old_worktree(
     root = tmp_path / "root"
     link = root / "link"
     async with GitSync(make_settings(upstream, root, stale_worktree_timeout=0.5)):
-        await until(lambda: link_hash(link) == first, what="first sync")
+        await async_wait_until(lambda: link_hash(link) == first, what="first sync")
         second = upstream.commit({"file": "two\n"}, "second")
-        await until(lambda: link_hash(link) == second, what="second sync")
+        await async_wait_until(lambda: link_hash(link) == second, what="second sync")
         assert (link / "file").read_text() == "two\n"
-        await until(
+        await async_wait_until(
             lambda: not (root / ".worktrees" / first).exists(), what="stale worktree removal"
         )
         assert (root / ".worktrees" / second).is_dir()
@@ -67,10 +68,10 @@ async def test_http_root_is_503_until_the_first_sync(upstream: Upstream, tmp_pat
             assert response.status == 503
         async with http.get(base + "/readyz") as response:
             assert response.status == 503
-        await until(lambda: sync.failures >= 1, what="a failed sync")
+        await async_wait_until(lambda: sync.failures >= 1, what="a failed sync")
         upstream.checkout("does-not-exist-yet", create=True)
         upstream.commit({"file": "branch\n"}, "on branch", branch="does-not-exist-yet")
-        await until(lambda: sync.synced, what="first sync")
+        await async_wait_until(lambda: sync.synced, what="first sync")
         async with http.get(base + "/") as response:
             assert response.status == 200
         async with http.get(base + "/readyz") as response:

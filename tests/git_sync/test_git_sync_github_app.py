@@ -21,12 +21,13 @@ from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from git_sync_support import Upstream, link_hash, make_settings, until
-from http_git_server import HttpGitServer
-from support.ports import free_port
 
 from podkit.git_sync import GitSync, GitSyncSettings
 from podkit.git_sync.github_app import GitHubAppError, make_jwt
+from tests.git_sync.git_sync_support import Upstream, link_hash, make_settings
+from tests.git_sync.http_git_server import HttpGitServer
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 
 @pytest.fixture(scope="module")
@@ -158,9 +159,9 @@ async def test_installation_token_is_minted_once_and_used_by_git(
         upstream, git_server, github, root, github_app_private_key_file=str(key_file)
     )
     async with GitSync(settings) as sync:
-        await until(lambda: sync.synced, what="first sync")
+        await async_wait_until(lambda: sync.synced, what="first sync")
         second = upstream.commit({"file": "two\n"}, "second")
-        await until(lambda: link_hash(root / "link") == second, what="second sync")
+        await async_wait_until(lambda: link_hash(root / "link") == second, what="second sync")
         assert len(github.minted) == 1  # an hour-long token is reused
         assert sync.metrics.github_app_token_refreshes.value("success") == 1
         assert sync.metrics.github_app_token_refreshes.value("error") == 0
@@ -188,9 +189,11 @@ async def test_token_near_expiry_is_refreshed_and_client_id_is_the_issuer(
         github_app_private_key=pem(app_key),
     )
     async with GitSync(settings) as sync:
-        await until(lambda: sync.synced, what="first sync")
+        await async_wait_until(lambda: sync.synced, what="first sync")
         second = upstream.commit({"file": "two\n"}, "second")
-        await until(lambda: link_hash(root / "link") == second, what="sync with a new token")
+        await async_wait_until(
+            lambda: link_hash(root / "link") == second, what="sync with a new token"
+        )
         assert len(github.minted) >= 2
         assert sync.metrics.github_app_token_refreshes.value("success") == len(github.minted)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
-from git_sync_support import Upstream, git, link_hash, make_settings, script, until
-from support.ports import free_port
 
 from podkit.git_sync import GitSync
+from tests.git_sync.git_sync_support import Upstream, git, link_hash, make_settings, script
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 
 async def test_exechook_runs_in_the_new_worktree_with_the_hash(
@@ -20,9 +21,11 @@ async def test_exechook_runs_in_the_new_worktree_with_the_hash(
     settings = make_settings(upstream, root, exechook_command=hook)
     async with GitSync(settings):
         first = git("rev-parse", "HEAD", cwd=upstream.work)
-        await until(lambda: out.exists() and first in out.read_text(), what="first hook run")
+        await async_wait_until(
+            lambda: out.exists() and first in out.read_text(), what="first hook run"
+        )
         second = upstream.commit({"file": "two\n"}, "second")
-        await until(lambda: second in out.read_text(), what="second hook run")
+        await async_wait_until(lambda: second in out.read_text(), what="second hook run")
     lines = out.read_text().splitlines()
     assert lines == [
         f"{root / '.worktrees' / first} {first}",
@@ -42,7 +45,7 @@ async def test_failing_exechook_is_retried_until_it_succeeds(
         upstream, tmp_path / "root", exechook_command=hook, exechook_backoff=1.0
     )
     async with GitSync(settings) as sync:
-        await until(
+        await async_wait_until(
             lambda: sync.metrics.hook_runs.labels("exechook", "success")._value.get() == 1,
             what="hook success",
         )
@@ -110,8 +113,8 @@ async def test_webhook_sends_the_hash_and_retries_until_the_success_status(
         )
         sha = git("rev-parse", "HEAD", cwd=upstream.work)
         async with GitSync(settings) as sync:
-            await until(lambda: len(calls) >= 2, what="webhook retry")
-            await until(
+            await async_wait_until(lambda: len(calls) >= 2, what="webhook retry")
+            await async_wait_until(
                 lambda: sync.metrics.hook_runs.labels("webhook", "success")._value.get() == 1
             )
         assert calls[:2] == [("PUT", sha), ("PUT", sha)]

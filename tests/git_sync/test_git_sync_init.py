@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from git_sync_support import Upstream, git, link_hash, sidecar_argv
-from support.processes import Child
-from support.waits import wait_until
 
 from podkit.git_sync.init import exit_code, should_supervise, supervise
+from tests.git_sync.git_sync_support import Upstream, git, link_hash, sidecar_argv
+from tests.support.processes import Child
+from tests.support.waits import wait_until
 
 
 def unshare_argv(*args: str) -> list[str]:

@@ -6,9 +6,9 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from git_sync_support import Upstream, git, link_hash, one_time
-from support.processes import Child
-from support.waits import wait_until
+from tests.git_sync.git_sync_support import Upstream, git, link_hash, one_time
+from tests.support.processes import Child
+from tests.support.waits import wait_until
 
 Start = Callable[..., Child]
 

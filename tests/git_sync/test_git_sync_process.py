@@ -11,10 +11,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from git_sync_support import GitDaemon, Upstream, git, link_hash, run_sidecar
-from support.ports import free_port
-from support.processes import Child
-from support.waits import wait_until
+from tests.git_sync.git_sync_support import GitDaemon, Upstream, git, link_hash, run_sidecar
+from tests.support.ports import free_port
+from tests.support.processes import Child
+from tests.support.waits import wait_until
 
 Start = Callable[..., Child]
 SCRIPT = Path(sys.executable).parent / "podkit-git-sync"

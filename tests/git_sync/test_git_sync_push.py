@@ -13,11 +13,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from git_sync_support import Upstream, link_hash, make_settings, run_sidecar, until
-from support.ports import free_port
 
 from podkit.core import HostPort, SettingsError
 from podkit.git_sync import GitSync, GitSyncSettings
+from tests.git_sync.git_sync_support import Upstream, link_hash, make_settings, run_sidecar
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 SECRET = "push-Secret-9f8e7d"
 PAYLOAD = json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()
@@ -54,7 +55,7 @@ async def test_github_signed_push_syncs_at_once_and_bad_signatures_are_refused(
         GitSync(push_settings(upstream, root, port)) as sync,
         aiohttp.ClientSession() as http,
     ):
-        await until(lambda: sync.synced, what="first sync")
+        await async_wait_until(lambda: sync.synced, what="first sync")
         second = upstream.commit({"file": "two\n"}, "second")
 
         async with http.post(url, data=PAYLOAD) as response:
@@ -81,7 +82,7 @@ async def test_github_signed_push_syncs_at_once_and_bad_signatures_are_refused(
         async with http.post(url, data=PAYLOAD, headers=headers) as response:
             assert response.status == 202
             assert (await response.json())["result"] == "accepted"
-        await until(lambda: link_hash(root / "link") == second, what="sync on push")
+        await async_wait_until(lambda: link_hash(root / "link") == second, what="sync on push")
 
         async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
             assert response.status == 404  # --http-metrics is off; counted all the same
@@ -109,7 +110,7 @@ async def test_gitlab_token_from_a_secret_file_that_is_re_read(
         http_metrics=True,
     )
     async with GitSync(settings) as sync, aiohttp.ClientSession() as http:
-        await until(lambda: sync.synced, what="first sync")
+        await async_wait_until(lambda: sync.synced, what="first sync")
         second = upstream.commit({"file": "two\n"}, "second")
         gitlab = {"X-Gitlab-Event": "Push Hook"}
         async with http.post(url, data=PAYLOAD, headers={**gitlab, "X-Gitlab-Token": "nope"}) as r:
@@ -118,7 +119,9 @@ async def test_gitlab_token_from_a_secret_file_that_is_re_read(
             url, data=PAYLOAD, headers={**gitlab, "X-Gitlab-Token": "first-Token-1"}
         ) as response:
             assert response.status == 202
-        await until(lambda: link_hash(root / "link") == second, what="sync on a GitLab push")
+        await async_wait_until(
+            lambda: link_hash(root / "link") == second, what="sync on a GitLab push"
+        )
 
         secret_file.write_text("rotated-Token-2")  # rotation: the old token stops working
         third = upstream.commit({"file": "three\n"}, "third")
@@ -130,7 +133,9 @@ async def test_gitlab_token_from_a_secret_file_that_is_re_read(
             url, data=PAYLOAD, headers={**gitlab, "X-Gitlab-Token": "rotated-Token-2"}
         ) as response:
             assert response.status == 202
-        await until(lambda: link_hash(root / "link") == third, what="sync after rotation")
+        await async_wait_until(
+            lambda: link_hash(root / "link") == third, what="sync after rotation"
+        )
 
         async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
             text = await response.text()
@@ -189,13 +194,17 @@ async def test_triggers_coalesce_and_each_later_push_syncs(
     port = free_port()
     root = tmp_path / "root"
     async with GitSync(push_settings(upstream, root, port)) as sync:
-        await until(lambda: sync.synced, what="first sync")
+        await async_wait_until(lambda: sync.synced, what="first sync")
         count = sync.sync_count
         sync.trigger()
         sync.trigger()  # two triggers before the loop wakes: one sync
-        await until(lambda: sync.sync_count > count, what="triggered sync")
+        await async_wait_until(lambda: sync.sync_count > count, what="triggered sync")
         second = upstream.commit({"file": "two\n"}, "second")
         sync.trigger()
-        await until(lambda: link_hash(root / "link") == second, what="second triggered sync")
-        await until(lambda: sync.sync_count >= count + 2, what="the second sync to be counted")
+        await async_wait_until(
+            lambda: link_hash(root / "link") == second, what="second triggered sync"
+        )
+        await async_wait_until(
+            lambda: sync.sync_count >= count + 2, what="the second sync to be counted"
+        )
         assert sync.sync_count == count + 2  # the two early triggers made one sync, not two

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from git_sync_support import Upstream, git, link_hash, make_settings, one_time, until
 
 from podkit.git_sync import GitSync
+from tests.git_sync.git_sync_support import Upstream, git, link_hash, make_settings, one_time
+from tests.support.waits import async_wait_until
 
 
 async def test_head_is_the_default_ref(upstream: Upstream, tmp_path: Path) -> None:
@@ -45,9 +46,9 @@ async def test_sha_ref_off_the_tip_syncs_and_stops_polling(
     root = tmp_path / "root"
     settings = make_settings(upstream, root, ref=old)
     async with GitSync(settings) as sync:
-        await until(lambda: link_hash(root / "link") == old, what="sha sync")
+        await async_wait_until(lambda: link_hash(root / "link") == old, what="sha sync")
         # the sync loop ends once the commit is published; the service keeps running
-        await until(lambda: "git-sync:sync" not in {t.get_name() for t in sync._tasks})
+        await async_wait_until(lambda: "git-sync:sync" not in {t.get_name() for t in sync._tasks})
         assert sync.sync_count == 1  # with the loop gone, no further sync can happen
         assert not sync.stopping
     assert (root / "link" / "file").read_text() == "one\n"

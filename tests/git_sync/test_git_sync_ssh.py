@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_sync_support import Upstream, add_submodule, git, link_hash, run_sidecar
-from ssh_server import SshServer
+
+from tests.git_sync.git_sync_support import Upstream, add_submodule, git, link_hash, run_sidecar
+from tests.git_sync.ssh_server import SshServer
 
 
 @pytest.fixture

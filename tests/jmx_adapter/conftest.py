@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from jmx_support import KEYSTORE_PASSWORD
-from support.ports import free_port
 
 from podkit.jmx_adapter.backend_persistent import compile_helper
+from tests.jmx_adapter.jmx_support import KEYSTORE_PASSWORD
+from tests.support.ports import free_port
 
 HERE = Path(__file__).parent
 

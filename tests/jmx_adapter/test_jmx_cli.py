@@ -9,8 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from support.ports import free_port, wait_for_port
-from support.waits import wait_until
+from tests.support.ports import free_port, wait_for_port
+from tests.support.waits import wait_until
 
 CONFIG = """
 hostPort: {host_port}

@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from jmx_support import render
 
 from podkit.jmx_adapter.backend import Attribute, Composite, JavaNumber, MBean, Tabular
 from podkit.jmx_adapter.config import ConfigError, parse_config
 from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
 from podkit.jmx_adapter.rules import RuleEngine, expand, safe_name, snake_case
+from tests.jmx_adapter.jmx_support import render
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from jmx_support import FEATURES, SAMPLES_SIMPLE, SAMPLES_TABULAR, render, sample_lines
 
 from podkit.jmx_adapter.backend import (
     Attribute,
@@ -18,6 +17,13 @@ from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
 from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import Config, parse_config
 from podkit.jmx_adapter.rules import RuleEngine
+from tests.jmx_adapter.jmx_support import (
+    FEATURES,
+    SAMPLES_SIMPLE,
+    SAMPLES_TABULAR,
+    render,
+    sample_lines,
+)
 
 EXPECTED_PERSISTENT = """\
 # HELP podkit_big_value a big one podkit.test:name=alpha,type=Simple,attribute=Big

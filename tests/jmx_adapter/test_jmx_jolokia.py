@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from jmx_support import FEATURES, SAMPLES_SIMPLE, render, sample_lines
-from support.ports import free_port
 
 from podkit.jmx_adapter.backend import BackendError, ScrapeFilter
 from podkit.jmx_adapter.backend_jolokia import JolokiaBackend
@@ -21,6 +19,8 @@ from podkit.jmx_adapter.objectname import matches, parse_object_name
 from podkit.jmx_adapter.rules import RuleEngine
 from podkit.jmx_adapter.service import JmxAdapter
 from podkit.jmx_adapter.settings import JmxSettings
+from tests.jmx_adapter.jmx_support import FEATURES, SAMPLES_SIMPLE, render, sample_lines
+from tests.support.ports import free_port
 
 BEANS: dict[str, dict[str, Any]] = {
     "podkit.test:type=Simple,name=alpha": {

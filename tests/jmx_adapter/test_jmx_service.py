@@ -9,13 +9,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from jmx_support import KEYSTORE_PASSWORD, sample_lines
-from support.ports import free_port
 
 from podkit.core import HostPort, main
 from podkit.jmx_adapter.config import ConfigError
 from podkit.jmx_adapter.service import JmxAdapter
 from podkit.jmx_adapter.settings import JmxSettings
+from tests.jmx_adapter.jmx_support import KEYSTORE_PASSWORD, sample_lines
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 SIMPLE = """
 hostPort: {host_port}
@@ -52,21 +53,13 @@ async def metrics(http: aiohttp.ClientSession, adapter: JmxAdapter) -> str:
         return await response.text()
 
 
-async def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
-
-
 async def test_serves_metrics_and_self_metrics(
     jvm, helper_cache: Path, tmp_path: Path, http
 ) -> None:
     config = tmp_path / "jmx.yaml"
     config.write_text(SIMPLE.format(host_port=jvm.host_port))
     async with JmxAdapter(settings(config, helper_cache)) as adapter:
-        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        await async_wait_until(lambda: adapter.scraper.scrapes >= 1)
         text = await metrics(http, adapter)
         lines = sample_lines(text)
         assert "app_count 42.0" in lines
@@ -87,23 +80,23 @@ async def test_target_down_then_up_then_gone(
     config = tmp_path / "jmx.yaml"
     config.write_text(SIMPLE.format(host_port=f"127.0.0.1:{port}"))
     async with JmxAdapter(settings(config, helper_cache)) as adapter:
-        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        await async_wait_until(lambda: adapter.scraper.scrapes >= 1)
         lines = sample_lines(await metrics(http, adapter))
         assert "jmx_scrape_error 1.0" in lines
         assert not any(line.startswith("app_count") for line in lines)
         assert "Connection refused" in adapter.scraper.last.reason
 
         target = start_jvm(port)
-        await wait_for(lambda: not adapter.scraper.last.error)
+        await async_wait_until(lambda: not adapter.scraper.last.error)
         assert "app_count 42.0" in sample_lines(await metrics(http, adapter))
 
         target.stop()  # goes away while the adapter is connected
-        await wait_for(lambda: adapter.scraper.last.error)
+        await async_wait_until(lambda: adapter.scraper.last.error)
         lines = sample_lines(await metrics(http, adapter))
         assert "jmx_scrape_error 1.0" in lines
 
         start_jvm(port)  # restarted on the same port: the helper reconnects
-        await wait_for(lambda: not adapter.scraper.last.error)
+        await async_wait_until(lambda: not adapter.scraper.last.error)
         assert "app_count 42.0" in sample_lines(await metrics(http, adapter))
 
 
@@ -144,7 +137,7 @@ async def test_start_delay_holds_readiness(jvm, helper_cache: Path, tmp_path: Pa
             assert response.status == 503
             assert "startDelaySeconds" in await response.text()
         assert adapter.scraper.scrapes == 0
-        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        await async_wait_until(lambda: adapter.scraper.scrapes >= 1)
         async with http.get(f"{adapter.admin.url}/readyz") as response:
             assert response.status == 200
 
@@ -179,15 +172,17 @@ async def test_config_reload_on_change_and_bad_file_kept(
     config = tmp_path / "jmx.yaml"
     config.write_text(SIMPLE.format(host_port=jvm.host_port))
     async with JmxAdapter(settings(config, helper_cache)) as adapter:
-        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        await async_wait_until(lambda: adapter.scraper.scrapes >= 1)
         config.write_text("rules: [this is: not valid")
         os.utime(config, (1, 1))
-        await wait_for(lambda: adapter.reloads["failure"] == 1)
+        await async_wait_until(lambda: adapter.reloads["failure"] == 1)
         assert adapter.config.rules[0].name == "app_count"  # the old config stays
         config.write_text(SIMPLE.format(host_port=jvm.host_port).replace("app_count", "renamed"))
         os.utime(config, (2, 2))
-        await wait_for(lambda: adapter.reloads["success"] == 1)
-        await wait_for(lambda: any(f.name == "renamed" for f in adapter.scraper.last.families))
+        await async_wait_until(lambda: adapter.reloads["success"] == 1)
+        await async_wait_until(
+            lambda: any(f.name == "renamed" for f in adapter.scraper.last.families)
+        )
         lines = sample_lines(await metrics(http, adapter))
         assert "renamed 42.0" in lines
         assert "jmx_config_reload_success_total 1.0" in lines
@@ -200,7 +195,7 @@ async def test_on_demand_scrapes(jvm, helper_cache: Path, tmp_path: Path, http) 
     async with JmxAdapter(
         settings(config, helper_cache, scrape_interval=0, scrape_cache=0)
     ) as adapter:
-        await wait_for(lambda: adapter.scraper.scrapes >= 1)
+        await async_wait_until(lambda: adapter.scraper.scrapes >= 1)
         before = adapter.scraper.scrapes
         assert "app_count 42.0" in sample_lines(await metrics(http, adapter))
         assert adapter.scraper.scrapes == before + 1

@@ -9,11 +9,11 @@ import time
 
 import pytest
 import redis
-from conftest import Ambassador, Cluster
-from support.ports import free_port
-from support.waits import wait_until
 
 from podkit.redis_ambassador.scanner import encode_command
+from tests.redis_ambassador.support import Ambassador, Cluster
+from tests.support.ports import free_port
+from tests.support.waits import wait_until
 
 
 def read_until_closed(sock: socket.socket) -> bytes:

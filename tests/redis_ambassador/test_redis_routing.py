@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio as aioredis
-from conftest import Ambassador, Cluster, need
+
+from tests.redis_ambassador.support import Ambassador, Cluster, need
 
 
 def calls(stats: dict[str, int], name: str) -> int:

@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import redis
-from conftest import Ambassador, Cluster, Sentinels
-from support.ports import free_port, wait_for_port
-from support.processes import Child
+
+from tests.redis_ambassador.support import Ambassador, Cluster, Sentinels
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 
 def start_with_sentinels(

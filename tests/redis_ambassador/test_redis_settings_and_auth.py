@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Ambassador, Server
 
 from podkit.core import HostPort, SettingsError
 from podkit.redis_ambassador.settings import RedisAmbassadorSettings
+from tests.redis_ambassador.support import Ambassador, Server
 
 
 def test_settings_from_flags_and_env(tmp_path: Path) -> None:
@@ -27,7 +27,7 @@ def test_settings_from_flags_and_env(tmp_path: Path) -> None:
     assert settings.read_your_writes is True
     assert settings.listen == HostPort("", 7000)
     assert settings.upstream_secret() == "from-file"
-    assert settings.admin_listen == HostPort("127.0.0.1", 9121)
+    assert settings.admin_listen == HostPort("", 9121)
     env = RedisAmbassadorSettings.load([], {"REDIS_AMBASSADOR_UPSTREAM_PASSWORD": "env-pw"})
     assert env.upstream_secret() == "env-pw"
     assert RedisAmbassadorSettings().listen == HostPort("127.0.0.1", 6379)

@@ -15,7 +15,8 @@ import time
 import hiredis
 import pytest
 import redis
-from conftest import Ambassador, Cluster
+
+from tests.redis_ambassador.support import Ambassador, Cluster
 
 
 def command(*args: bytes | str | int) -> bytes:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio as aioredis
-from conftest import Ambassador, Cluster, Server, need
-from support.ports import free_port, wait_for_port
-from support.processes import Child
 
 from podkit.core import HostPort
 from podkit.redis_ambassador.service import RedisAmbassador
 from podkit.redis_ambassador.settings import RedisAmbassadorSettings
+from tests.redis_ambassador.support import Ambassador, Cluster, Server, need
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 
 def make_certs(directory: Path) -> dict[str, Path]:

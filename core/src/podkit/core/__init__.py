@@ -1,29 +1,53 @@
 """podkit-core: what every podkit component shares.
 
-Settings declared once and filled from flags, env vars and a YAML file (:mod:`.settings`,
-:mod:`.values`, :mod:`.flags`); the admin HTTP server with health, readiness and Prometheus metrics
-(:mod:`.admin`, :mod:`.health`); structured, redacted logging (:mod:`.logs`, :mod:`.redact`); and the
-service lifecycle with graceful shutdown (:mod:`.service`, :mod:`.lifecycle`).
+Settings declared once and filled from flags, env vars and a YAML file (:mod:`.declaration`,
+:mod:`.settings`, :mod:`.values`, :mod:`.flags`); the admin HTTP server with health, readiness and
+Prometheus metrics (:mod:`.admin`, :mod:`.health`); structured, redacted logging (:mod:`.logs`,
+:mod:`.redact`); and the service lifecycle with graceful shutdown (:mod:`.service`,
+:mod:`.lifecycle`).
+
+The names below are imported when first used, so ``import podkit.core`` (and a component's
+start-up) pays only for the parts it touches.
 """
 
-from podkit.core.admin import AdminServer, metrics_response
-from podkit.core.health import Health, Verdict
-from podkit.core.lifecycle import main, run
-from podkit.core.logs import Logger, configure_logging, get_logger, one_line
-from podkit.core.redact import REDACTOR, redact
-from podkit.core.service import Service, ServiceSettings
-from podkit.core.settings import Setting, Settings, SettingsError, setting
-from podkit.core.values import HostPort, Parser
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# eager, and cheap: the function ``redact`` must win over the submodule of the same name
+from podkit.core.redact import Redactor, redact
 
 __version__ = "0.1.0"
 
+_EXPORTS = {
+    "AdminServer": "admin",
+    "metrics_response": "admin",
+    "Health": "health",
+    "Verdict": "health",
+    "main": "lifecycle",
+    "run": "lifecycle",
+    "Logger": "logs",
+    "configure_logging": "logs",
+    "get_logger": "logs",
+    "one_line": "logs",
+    "Service": "service",
+    "ServiceSettings": "service",
+    "Setting": "declaration",
+    "SettingsError": "declaration",
+    "setting": "declaration",
+    "Settings": "settings",
+    "HostPort": "values",
+    "Parser": "values",
+}
+
 __all__ = [
-    "REDACTOR",
     "AdminServer",
     "Health",
     "HostPort",
     "Logger",
     "Parser",
+    "Redactor",
     "Service",
     "ServiceSettings",
     "Setting",
@@ -40,3 +64,26 @@ __all__ = [
     "run",
     "setting",
 ]
+
+if TYPE_CHECKING:
+    from podkit.core.admin import AdminServer, metrics_response
+    from podkit.core.declaration import Setting, SettingsError, setting
+    from podkit.core.health import Health, Verdict
+    from podkit.core.lifecycle import main, run
+    from podkit.core.logs import Logger, configure_logging, get_logger, one_line
+    from podkit.core.service import Service, ServiceSettings
+    from podkit.core.settings import Settings
+    from podkit.core.values import HostPort, Parser
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'podkit.core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"podkit.core.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -21,11 +21,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, choose_encoder, generate_latest
 
 from podkit.core.health import Health, Verdict
-from podkit.core.logs import get_logger
+from podkit.core.logs import Logger, get_logger
 from podkit.core.values import HostPort
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-log = get_logger("podkit.admin")
 
 
 class AdminServer:
@@ -41,7 +40,9 @@ class AdminServer:
         listen: HostPort | None,
         metrics_path: str = "/metrics",
         metrics_enabled: bool = True,
+        log: Logger | None = None,
     ) -> None:
+        self.log = log or get_logger("podkit.admin")
         self.name = name
         self.version = version
         self.registry = registry
@@ -109,7 +110,7 @@ class AdminServer:
         self._runner = runner
         server = site._server
         self._sockets = list(getattr(server, "sockets", None) or [])
-        log.debug("admin server listening", url=self.url)
+        self.log.debug("admin server listening", url=self.url)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -3,7 +3,7 @@
 Owns flag syntax (``--flag value``, ``--flag=value``, ``--bool``, ``--bool=false``, ``--no-bool``,
 repeatable flags, dotted names, positionals), ``--help`` text that lists every setting with its env
 var and default, ``--version``, and turning argparse's complaints into one-line
-:class:`~podkit.core.settings.SettingsError` messages.
+:class:`~podkit.core.declaration.SettingsError` messages.
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ import argparse
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
-from podkit.core.settings import SettingsError
-
-if TYPE_CHECKING:
-    from podkit.core.settings import Setting
+from podkit.core.declaration import Setting, SettingsError
 
 
 class _Parser(argparse.ArgumentParser):

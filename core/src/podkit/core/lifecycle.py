@@ -1,11 +1,12 @@
 """Running a service as a process: event loop, signals, draining and exit codes.
 
-:func:`run` configures logging from the service's settings, installs uvloop when it is importable,
-starts the service, and waits for a signal or for the service to end on its own. SIGTERM and SIGINT
+:func:`run` installs uvloop when it is importable, starts the service, and waits for a signal or for the service to end on its own. SIGTERM and SIGINT
 stop new work and drain in-flight work within ``shutdown_grace`` (a second signal abandons the
 drain); SIGHUP calls the service's reload. Exit codes: 0 after a signal or a clean finish, the
 service's own code from :meth:`Service.finish`, 1 (with one log line) when it fails or crashes.
-:func:`main` adds the command line in front: settings errors exit 2 with one line on stderr.
+:func:`main` adds the command line in front: settings errors exit 2 with one line on stderr, and it
+alone configures logging (podkit's JSON/text lines on stderr, redacted with the service's redactor),
+so an app that embeds a service or calls :func:`run` keeps its own logging configuration.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from podkit.core.logs import configure_logging, get_logger, one_line
+from podkit.core.logs import configure_logging, one_line
 from podkit.core.service import Service
 from podkit.core.settings import SettingsError
-
-log = get_logger("podkit.lifecycle")
 
 
 def _loop_factory() -> tuple[Callable[[], asyncio.AbstractEventLoop] | None, str]:
@@ -33,16 +32,15 @@ def _loop_factory() -> tuple[Callable[[], asyncio.AbstractEventLoop] | None, str
 
 def run(service: Service[Any]) -> int:
     """Run ``service`` until a signal or its own end; returns the process exit code."""
-    settings = service.settings
-    configure_logging(service.log_level(), settings.log_format)
-    for notice in settings.notices:
-        log.warning(notice)
+    for notice in service.settings.notices:
+        service.log.warning(notice)
     factory, loop_name = _loop_factory()
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(_serve(service, loop_name))
 
 
 async def _serve(service: Service[Any], loop_name: str) -> int:
+    log = service.log.child("lifecycle")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     received: list[str] = []
@@ -103,6 +101,7 @@ async def _shutdown(
     service: Service[Any], stop: asyncio.Event, received: list[str], code: int
 ) -> int:
     """Drain; a second stop signal abandons the drain and makes the exit code 1."""
+    log = service.log.child("lifecycle")
     stop.clear()
     seen = len(received)
     draining = asyncio.ensure_future(service.shutdown())
@@ -147,6 +146,7 @@ def main(
         if early is not None:
             return early
         service = service_class(settings)
+        configure_logging(service.log_level(), settings.log_format, redactor=service.redactor)
     except SettingsError as exc:
         print(f"{service_class.name}: {exc}", file=sys.stderr)
         return 2

@@ -1,9 +1,14 @@
 """Logging: one line per event, JSON off a terminal and text on one, secrets redacted.
 
-:func:`configure_logging` installs one handler on the root logger (replacing any earlier podkit
-handler); :func:`get_logger` returns a :class:`Logger` that takes structured fields as keyword
-arguments (``log.info("synced", hash=h, seconds=0.4)``). Every formatted line, fields and
-tracebacks included, passes through :data:`podkit.core.redact.REDACTOR`.
+:func:`get_logger` returns a :class:`Logger` that takes structured fields as keyword arguments
+(``log.info("synced", hash=h, seconds=0.4)``) and carries a :class:`~podkit.core.redact.Redactor`:
+message and fields are redacted when the record is made, so whatever handler an embedding app
+installs sees no secret, and podkit's formatters redact tracebacks with the same redactor. A
+service's loggers carry the service's own redactor (``service.log.child("auth")``).
+
+:func:`configure_logging` installs podkit's handler on the root logger (replacing an earlier podkit
+handler). Only the command-line path (:func:`podkit.core.main`) calls it: an embedding app keeps its
+own logging configuration.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import traceback
 from collections.abc import Mapping
 from typing import IO, Any, Literal
 
-from podkit.core.redact import REDACTOR
+from podkit.core.redact import Redactor
 
 
 def one_line(error: BaseException) -> str:
@@ -33,6 +38,20 @@ LEVELS = {
     "error": logging.ERROR,
 }
 _FIELDS = "podkit_fields"
+_REDACTOR = "podkit_redactor"
+_SHAPES_ONLY = Redactor()  # never given a value: hides only the shapes of secrets
+
+
+def _record_redactor(record: logging.LogRecord, default: Redactor) -> tuple[Redactor, bool]:
+    """The redactor for ``record``, and whether message and fields are redacted already."""
+    own = getattr(record, _REDACTOR, None)
+    return (own, True) if isinstance(own, Redactor) else (default, False)
+
+
+def _trace(record: logging.LogRecord) -> str | None:
+    if record.exc_info and record.exc_info[1] is not None:
+        return "".join(traceback.format_exception(*record.exc_info))
+    return None
 
 
 def _timestamp(created: float) -> str:
@@ -50,38 +69,52 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-class JsonFormatter(logging.Formatter):
+class _PodkitFormatter(logging.Formatter):
+    """Redacts records that did not come through a podkit :class:`Logger` with ``redactor``."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor or _SHAPES_ONLY
+
+    def parts(self, record: logging.LogRecord) -> tuple[str, dict[str, Any], Redactor]:
+        redactor, done = _record_redactor(record, self.redactor)
+        fields: dict[str, Any] = getattr(record, _FIELDS, {})
+        if done:
+            return record.getMessage(), fields, redactor
+        return redactor(record.getMessage()), redactor.fields(fields), redactor
+
+
+class JsonFormatter(_PodkitFormatter):
     """``{"ts": ..., "level": ..., "logger": ..., "msg": ..., <fields>}`` on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
+        msg, fields, redactor = self.parts(record)
         entry: dict[str, Any] = {
             "ts": _timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": REDACTOR(record.getMessage()),
+            "msg": msg,
         }
-        for key, value in REDACTOR.fields(getattr(record, _FIELDS, {})).items():
+        for key, value in fields.items():
             entry.setdefault(key, _jsonable(value))
-        if record.exc_info and record.exc_info[1] is not None:
+        trace = _trace(record)
+        if trace is not None and record.exc_info:
             error = record.exc_info[1]
-            entry["error"] = REDACTOR(f"{type(error).__name__}: {error}")
-            entry["traceback"] = REDACTOR("".join(traceback.format_exception(*record.exc_info)))
+            entry["error"] = redactor(f"{type(error).__name__}: {error}")
+            entry["traceback"] = redactor(trace)
         return json.dumps(entry, ensure_ascii=False)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_PodkitFormatter):
     """``2026-01-02T03:04:05.678Z INFO  logger: message key=value`` for people at a terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
-        fields = REDACTOR.fields(getattr(record, _FIELDS, {}))
+        msg, fields, redactor = self.parts(record)
         tail = "".join(f" {key}={_text_value(value)}" for key, value in fields.items())
-        line = (
-            f"{_timestamp(record.created)} {record.levelname:<7} {record.name}: "
-            f"{REDACTOR(record.getMessage())}{tail}"
-        )
-        if record.exc_info and record.exc_info[1] is not None:
-            trace = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-            line += "\n" + REDACTOR(trace)
+        line = f"{_timestamp(record.created)} {record.levelname:<7} {record.name}: {msg}{tail}"
+        trace = _trace(record)
+        if trace is not None:
+            line += "\n" + redactor(trace.rstrip())
         return line
 
 
@@ -95,17 +128,22 @@ class _PodkitHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(
-    level: str | int = "info", fmt: LogFormat = "auto", stream: IO[str] | None = None
+    level: str | int = "info",
+    fmt: LogFormat = "auto",
+    stream: IO[str] | None = None,
+    *,
+    redactor: Redactor | None = None,
 ) -> None:
     """Send every log record to ``stream`` (stderr by default) in ``fmt`` at ``level``.
 
-    ``auto`` writes text when the stream is a terminal and JSON otherwise.
+    ``auto`` writes text when the stream is a terminal and JSON otherwise. ``redactor`` (the
+    service's, on the command-line path) also covers records from other libraries.
     """
     stream = stream or sys.stderr
     if fmt == "auto":
         fmt = "text" if _isatty(stream) else "json"
     handler = _PodkitHandler(stream)
-    handler.setFormatter(TextFormatter() if fmt == "text" else JsonFormatter())
+    handler.setFormatter(TextFormatter(redactor) if fmt == "text" else JsonFormatter(redactor))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _PodkitHandler)]:
         root.removeHandler(old)
@@ -123,30 +161,48 @@ def _isatty(stream: IO[str]) -> bool:
 
 
 class Logger:
-    """A logger that takes structured fields as keyword arguments and can bind context."""
+    """A logger that takes structured fields as keyword arguments, binds context and redacts."""
 
-    def __init__(self, logger: logging.Logger, context: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        context: Mapping[str, Any] | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self._logger = logger
         self._context = dict(context or {})
+        self._redactor = redactor or _SHAPES_ONLY
 
     @property
     def name(self) -> str:
         return self._logger.name
 
+    @property
+    def redactor(self) -> Redactor:
+        return self._redactor
+
     def bind(self, **fields: Any) -> Logger:
         """A logger that adds ``fields`` to every line."""
-        return Logger(self._logger, {**self._context, **fields})
+        return Logger(self._logger, {**self._context, **fields}, self._redactor)
+
+    def child(self, suffix: str) -> Logger:
+        """The logger ``<name>.<suffix>``, with the same context and redactor."""
+        return Logger(self._logger.getChild(suffix), self._context, self._redactor)
 
     def is_enabled_for(self, level: int) -> bool:
         return self._logger.isEnabledFor(level)
 
     def log(self, level: int, msg: str, /, *, exc_info: bool = False, **fields: Any) -> None:
         if self._logger.isEnabledFor(level):
+            redactor = self._redactor
             self._logger.log(
                 level,
-                msg,
+                redactor(msg),
                 exc_info=exc_info,
-                extra={_FIELDS: {**self._context, **fields}},
+                extra={
+                    _FIELDS: redactor.fields({**self._context, **fields}),
+                    _REDACTOR: redactor,
+                },
                 stacklevel=3,
             )
 
@@ -166,6 +222,6 @@ class Logger:
         self.log(logging.ERROR, msg, exc_info=True, **fields)
 
 
-def get_logger(name: str) -> Logger:
-    """The structured logger named ``name``."""
-    return Logger(logging.getLogger(name))
+def get_logger(name: str, redactor: Redactor | None = None) -> Logger:
+    """The structured logger named ``name``; ``redactor`` hides registered secret values too."""
+    return Logger(logging.getLogger(name), redactor=redactor)

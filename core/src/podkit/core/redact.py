@@ -1,10 +1,12 @@
 """Redaction of secrets from any text that leaves the process (log lines, error files, help).
 
-One :class:`Redactor` per process knows two kinds of secrets: shapes that are secret wherever they
-appear (credentials in URLs, ``password=...`` and ``token: ...`` pairs, ``Authorization`` headers,
-private-key blocks) and exact values registered at start-up (every ``secret`` setting's value, and
-anything a component learns later, such as a token it fetched). Callers never redact by hand: the
-logging formatter runs every line through :data:`REDACTOR`.
+A :class:`Redactor` knows two kinds of secrets: shapes that are secret wherever they appear
+(credentials in URLs, ``password=...`` and ``token: ...`` pairs, ``Authorization`` headers,
+private-key blocks) and exact values registered with it (every ``secret`` setting's value, and
+anything a component learns later, such as a token it fetched). There is no process-wide
+redactor: each :class:`~podkit.core.service.Service` owns one, its loggers carry it, and it goes
+away with the service, so two services in one process never see each other's secrets.
+:func:`redact` hides the shapes alone, for text that belongs to no service.
 """
 
 from __future__ import annotations
@@ -77,10 +79,11 @@ def _auth_sub(match: re.Match[str]) -> str:
 class Redactor:
     """Replaces secrets in text; thread-safe, cheap when there is nothing to hide."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._lock = threading.Lock()
         self._values: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
+        self.add_all(secrets)
 
     def add(self, *secrets: str | None) -> None:
         """Register exact secret values (ignores empty and very short ones, which would mask noise)."""
@@ -101,22 +104,11 @@ class Redactor:
             ordered = sorted(values, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
-    def clear(self) -> None:
-        """Forget the registered values (tests, and services embedded in a longer-lived app)."""
-        with self._lock:
-            self._values = frozenset()
-            self._pattern = None
-
     def __call__(self, text: str) -> str:
         pattern = self._pattern
         if pattern is not None:
             text = pattern.sub(MASK, text)
-        if "://" in text:
-            text = _URL_CREDENTIALS.sub(_url_sub, text)
-        if "PRIVATE KEY-----" in text:
-            text = _PRIVATE_KEY.sub(f"-----{MASK} PRIVATE KEY-----", text)
-        text = _AUTH_HEADER.sub(_auth_sub, text)
-        return _KEY_VALUE.sub(_kv_sub, text)
+        return redact(text)
 
     def fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Redact structured fields: a secret-named key hides its whole value, text is redacted."""
@@ -134,10 +126,11 @@ class Redactor:
         return value
 
 
-REDACTOR = Redactor()
-"""The process-wide redactor used by podkit's logging."""
-
-
 def redact(text: str) -> str:
-    """Redact ``text`` with the process-wide redactor."""
-    return REDACTOR(text)
+    """Hide the secret shapes in ``text`` (URL credentials, key=value secrets, headers, keys)."""
+    if "://" in text:
+        text = _URL_CREDENTIALS.sub(_url_sub, text)
+    if "PRIVATE KEY-----" in text:
+        text = _PRIVATE_KEY.sub(f"-----{MASK} PRIVATE KEY-----", text)
+    text = _AUTH_HEADER.sub(_auth_sub, text)
+    return _KEY_VALUE.sub(_kv_sub, text)

@@ -35,7 +35,7 @@ from podkit.core import values as v
 from podkit.core.admin import AdminServer
 from podkit.core.health import Health
 from podkit.core.logs import get_logger
-from podkit.core.redact import REDACTOR
+from podkit.core.redact import Redactor
 from podkit.core.settings import Settings, setting
 
 
@@ -63,9 +63,11 @@ class ServiceSettings(Settings):
         group="general",
     )
     admin_listen: v.HostPort | None = setting(
-        default=v.HostPort("127.0.0.1", 8080),
+        default=v.HostPort("", 8080),
         parse=v.optional(v.HOST_PORT),
-        help="address of the admin HTTP server (/healthz, /readyz, /metrics); empty turns it off",
+        help="address of the admin HTTP server (/healthz, /readyz, /metrics); the default, with no "
+        "host, listens on every interface, IPv4 and IPv6, so the kubelet's probes reach it on the "
+        "pod IP; empty turns it off",
         metavar="HOST:PORT",
         group="general",
     )
@@ -102,7 +104,9 @@ class Service(Generic[SettingsT]):
                     registry.register(collector)
         self.registry = registry
         self.health = Health()
-        self.log = get_logger(self.name)
+        self.redactor = Redactor(self.settings.secrets())
+        """This service's secrets: its secret settings and whatever it registers while running."""
+        self.log = get_logger(self.name, self.redactor)
         self.admin = AdminServer(
             name=self.name,
             version=self.version,
@@ -111,6 +115,7 @@ class Service(Generic[SettingsT]):
             listen=self.settings.admin_listen,
             metrics_path=self.metrics_path,
             metrics_enabled=self.metrics_enabled(),
+            log=self.log.child("admin"),
         )
         Gauge(
             f"{self.metrics_prefix}_build_info",
@@ -118,7 +123,6 @@ class Service(Generic[SettingsT]):
             ["version", "python"],
             registry=self.registry,
         ).labels(self.version, platform.python_version()).set(1)
-        REDACTOR.add_all(self.settings.secrets())
         self._inflight = 0
         self._idle: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()

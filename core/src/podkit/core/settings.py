@@ -14,214 +14,26 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar, dataclass_transform
-
-import yaml
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from podkit.core import values as v
+from podkit.core.declaration import (
+    MISSING,
+    Setting,
+    SettingsError,
+    _infer_parser,
+    setting,
+    show_value,
+)
+from podkit.core.flags import parse_flags
 from podkit.core.logs import one_line
 
-T = TypeVar("T")
+__all__ = ["MISSING", "Setting", "Settings", "SettingsError", "setting", "show_value"]
+
 S = TypeVar("S", bound="Settings")
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "<required>"
-
-
-MISSING: Any = _Missing()
-
-
-class SettingsError(Exception):
-    """A setting could not be resolved; the message is one line meant for the user."""
-
-
-@dataclass
-class Setting(Generic[T]):
-    """The declaration of one setting; built by :func:`setting`, completed by the owning class."""
-
-    default: Any
-    help: str
-    parser: v.Parser[Any] | None = None
-    flag: str | None = None
-    aliases: tuple[str, ...] = ()
-    env: str | None = None
-    no_env: bool = False
-    no_flag: bool = False
-    env_aliases: tuple[str, ...] = ()
-    repeatable: bool = False
-    separator: str = ","
-    secret: bool = False
-    negatable: bool = False
-    positional: bool = False
-    metavar: str | None = None
-    group: str | None = None
-    hidden: bool = False
-    default_text: str | None = None
-    default_factory: Callable[[], Any] | None = None
-    # filled in by Settings.__init_subclass__
-    name: str = ""
-    env_names: tuple[str, ...] = ()
-    is_bool: bool = False
-    flags: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def required(self) -> bool:
-        return self.default is MISSING and self.default_factory is None
-
-    def make_default(self) -> Any:
-        if self.default_factory is not None:
-            return self.default_factory()
-        if isinstance(self.default, list):
-            return list(self.default)
-        return self.default
-
-    def default_shown(self) -> str:
-        """The default as ``--help`` and the generated docs print it."""
-        if self.default_text is not None:
-            return self.default_text
-        if self.required:
-            return "required"
-        return self.shown(self.make_default())
-
-    def describe(self) -> str:
-        """How a user names this setting: its flag and its env var."""
-        if not self.flags and self.env_names and not self.positional:
-            return f"env {self.env_names[0]}"
-        who = self.flags[0] if self.flags else self.name.upper()
-        if self.env_names:
-            who += f" (env {self.env_names[0]})"
-        return who
-
-    def shown(self, value: Any) -> str:
-        """``value`` as text for help and errors; secrets are never shown."""
-        if self.secret and value not in (None, "", MISSING):
-            return "<redacted>"
-        return show_value(value, self.parser)
-
-    def convert(self, raw: Any, origin: str) -> Any:
-        """Parse ``raw`` (text or a YAML value) into this setting's type, or raise SettingsError."""
-        assert self.parser is not None
-        try:
-            if self.repeatable:
-                items = raw if isinstance(raw, list | tuple) else _split(raw, self.separator)
-                return [self.parser(item) for item in items]
-            return self.parser(raw)
-        except (ValueError, TypeError) as exc:
-            value = "<redacted>" if self.secret else repr(raw)
-            detail = "" if self.secret else f" ({exc})"
-            raise SettingsError(
-                f"invalid value {value} for {self.describe()} from {origin}: "
-                f"expected {self.parser.expected}{detail}"
-            ) from None
-
-
-def _split(raw: Any, separator: str) -> list[Any]:
-    text = v.parse_str(raw)
-    return [part.strip() for part in text.split(separator) if part.strip()]
-
-
-def show_value(value: Any, parser: v.Parser[Any] | None = None) -> str:
-    """Render a setting value for people (Go-style durations, comma lists, ``unset``)."""
-    if value is None or value is MISSING:
-        return "unset" if value is None else "required"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        if not value:
-            return "none"
-        return ",".join(show_value(item, parser) for item in value)
-    if value == "":
-        return '""'
-    return parser.text(value) if parser is not None else str(value)
-
-
-def setting(
-    *,
-    default: Any = MISSING,
-    help: str,
-    parse: v.Parser[Any] | None = None,
-    flag: str | None = None,
-    aliases: Sequence[str] = (),
-    env: str | None = None,
-    no_env: bool = False,
-    no_flag: bool = False,
-    env_aliases: Sequence[str] = (),
-    repeatable: bool = False,
-    separator: str = ",",
-    secret: bool = False,
-    negatable: bool = False,
-    positional: bool = False,
-    metavar: str | None = None,
-    group: str | None = None,
-    hidden: bool = False,
-    default_text: str | None = None,
-    default_factory: Callable[[], Any] | None = None,
-) -> Any:
-    """Declare a setting on a :class:`Settings` subclass.
-
-    ``flag`` defaults to ``--name-with-dashes`` and may contain dots (``--statsd.listen-udp``);
-    ``aliases`` are more flags (``-v``). ``env`` defaults to the class's ``env_prefix`` plus the
-    upper-cased name; every prefix in ``env_alias_prefixes`` gives an older spelling, and
-    ``env_aliases`` lists more. ``parse`` defaults to one inferred from the annotation. A
-    ``repeatable`` setting is a list: each flag adds an item, the env var is split on
-    ``separator``. ``negatable`` adds ``--no-FLAG`` to a boolean. ``secret`` values are never
-    printed and are registered for log redaction.
-    """
-    return Setting(
-        default=default,
-        help=help,
-        parser=parse,
-        flag=flag,
-        aliases=tuple(aliases),
-        env=env,
-        no_env=no_env,
-        no_flag=no_flag,
-        env_aliases=tuple(env_aliases),
-        repeatable=repeatable,
-        separator=separator,
-        secret=secret,
-        negatable=negatable,
-        positional=positional,
-        metavar=metavar,
-        group=group,
-        hidden=hidden,
-        default_text=default_text,
-        default_factory=default_factory,
-    )
-
-
-_INFERRED: dict[Any, v.Parser[Any]] = {
-    str: v.STR,
-    int: v.INT,
-    float: v.FLOAT,
-    bool: v.BOOL,
-    v.HostPort: v.HOST_PORT,
-    Path: v.Parser(lambda raw: Path(v.parse_str(raw)), "a path"),
-}
-
-
-def _infer_parser(annotation: Any, repeatable: bool) -> tuple[v.Parser[Any], bool]:
-    """Return (parser, is_bool) for a type annotation such as ``int``, ``str | None``, ``list[str]``."""
-    args = typing.get_args(annotation)
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        inner = [arg for arg in args if arg is not type(None)]
-        if len(inner) == 1:
-            parser, is_bool = _infer_parser(inner[0], repeatable)
-            return v.optional(parser), is_bool
-    if origin is list and args:
-        item, _ = _infer_parser(args[0], False)
-        return (item, False) if repeatable else (v.list_of(item), False)
-    if annotation in _INFERRED:
-        return _INFERRED[annotation], annotation is bool
-    raise TypeError(f"cannot infer a parser for {annotation!r}: pass parse=")
 
 
 @dataclass_transform(kw_only_default=True, field_specifiers=(setting,))
@@ -323,8 +135,6 @@ class Settings:
         ``--help`` and ``--version`` print and raise ``SystemExit(0)``; an unknown flag raises
         :class:`SettingsError`.
         """
-        from podkit.core.flags import parse_flags
-
         environ = os.environ if environ is None else environ
         given = parse_flags(
             cls.__settings__.values(),
@@ -374,6 +184,8 @@ class Settings:
         if not raw:
             return {}
         path = Path(str(raw))
+        import yaml  # only a run with a settings file pays for the YAML parser
+
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:

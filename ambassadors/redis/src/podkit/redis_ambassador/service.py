@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-from podkit.core import REDACTOR, Service, SettingsError
+from podkit.core import Service, SettingsError
 from podkit.redis_ambassador import __version__, scanner
 from podkit.redis_ambassador.health import HealthChecker
 from podkit.redis_ambassador.metrics import AmbassadorCollector, Stats
@@ -46,7 +46,7 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         upstream_password = s.upstream_secret()
         local_password = s.local_secret()
         sentinel_password = s.sentinel_secret()
-        REDACTOR.add_all([p for p in (upstream_password, local_password, sentinel_password) if p])
+        self.redactor.add(upstream_password, local_password, sentinel_password)
         self.topology = Topology(None if s.sentinel else s.master, [] if s.sentinel else s.replica)
         self.stats = Stats()
         upstream_ssl = s.upstream_ssl()

@@ -2,9 +2,10 @@
 
 Env vars are ``REDIS_AMBASSADOR_<NAME>``. Upstream connections may use TLS (CA, client
 certificate and key, SNI). Secrets never come from a flag (a flag's value shows in
-``ps``): the upstream password and the local password are read from an env var or a file. The admin
-server (``/healthz``, ``/readyz``, ``/metrics``) defaults to ``127.0.0.1:9121``; in Kubernetes set
-``--admin-listen=:9121`` so the kubelet's probes can reach it on the pod IP.
+``ps``): the upstream password and the local password are read from an env var or a file. The data port
+listens on loopback (the app's localhost); the admin server (``/healthz``, ``/readyz``,
+``/metrics``) listens on ``:9121``, every interface, IPv4 and IPv6, so the kubelet's probes and
+Prometheus reach it on the pod IP.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class RedisAmbassadorSettings(ServiceSettings):
     """Settings of :class:`~podkit.redis_ambassador.service.RedisAmbassador`."""
 
     env_prefix = "REDIS_AMBASSADOR_"
-    setting_overrides = {"admin_listen": {"default": HostPort("127.0.0.1", 9121)}}
+    setting_overrides = {"admin_listen": {"default": HostPort("", 9121)}}
 
     listen: HostPort = setting(
         default=HostPort("127.0.0.1", 6379),

@@ -22,15 +22,13 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from podkit.core import REDACTOR, get_logger
+from podkit.core import Logger
 from podkit.git_sync.gitcmd import Git
 from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
 from podkit.git_sync.github_app import USERNAME as GITHUB_APP_USERNAME
 from podkit.git_sync.github_app import GitHubApp, GitHubAppError
 from podkit.git_sync.metrics import GitSyncMetrics
 from podkit.git_sync.settings import Credential, GitSyncSettings
-
-log = get_logger("podkit.git_sync.auth")
 
 COOKIE_FILE = "/etc/git-secret/cookie_file"
 
@@ -69,8 +67,9 @@ def _store_line(url: str, username: str, password: str) -> str:
 class GitAuth:
     """The private config directory, git's environment, and the credentials of one sidecar."""
 
-    def __init__(self, settings: GitSyncSettings) -> None:
+    def __init__(self, settings: GitSyncSettings, log: Logger) -> None:
         self.settings = settings
+        self.log = log
         self.dir = Path(tempfile.mkdtemp(prefix="podkit-git-sync."))
         os.chmod(self.dir, 0o700)
         self.config_file = self.dir / "gitconfig"
@@ -91,7 +90,9 @@ class GitAuth:
         )
         self.env = env
         self.git = Git(settings.git, env)
-        self.github_app = GitHubApp(settings) if settings.github_app_enabled else None
+        self.github_app = (
+            GitHubApp(settings, log.child("github_app")) if settings.github_app_enabled else None
+        )
 
     async def configure(self, timeout: float = 30.0) -> None:
         """Write the private git config: defaults, then cookie file, then the user's configs."""
@@ -156,7 +157,7 @@ class GitAuth:
             raise AuthError(
                 f"can't read password file {cred.password_file}: {exc.strerror or exc}"
             ) from None
-        REDACTOR.add(password)
+        self.log.redactor.add(password)
         return password.rstrip("\r\n")
 
     async def _askpass(self) -> tuple[str, str]:
@@ -178,7 +179,7 @@ class GitAuth:
                 username = value.strip()
             elif key.strip() == "password":
                 password = value.strip()
-        REDACTOR.add(password)
+        self.log.redactor.add(password)
         return username, password
 
     def _write_store(self, lines: Iterable[str]) -> None:

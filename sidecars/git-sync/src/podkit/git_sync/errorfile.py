@@ -14,17 +14,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from podkit.core import REDACTOR, get_logger, one_line
+from podkit.core import Logger, one_line
 from podkit.git_sync.gitcmd import CommandError
-
-log = get_logger("podkit.git_sync.errorfile")
 
 
 class ErrorFile:
     """Writes and removes the error file at ``path`` (None: no error file)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, log: Logger) -> None:
         self.path = path
+        self.log = log
 
     def write(self, message: str, error: BaseException, **args: Any) -> None:
         if self.path is None:
@@ -40,7 +39,7 @@ class ErrorFile:
             "args": details,
         }
         # every string in it is redacted (redacting the JSON text instead could break its quoting)
-        text = json.dumps(REDACTOR.fields(body), indent=2, default=str) + "\n"
+        text = json.dumps(self.log.redactor.fields(body), indent=2, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
@@ -49,7 +48,7 @@ class ErrorFile:
             os.chmod(tmp, 0o644)
             os.replace(tmp, self.path)
         except OSError as exc:
-            log.error("can't write the error file", path=str(self.path), error=str(exc))
+            self.log.error("can't write the error file", path=str(self.path), error=str(exc))
 
     def remove(self) -> None:
         if self.path is None:
@@ -57,4 +56,4 @@ class ErrorFile:
         try:
             self.path.unlink(missing_ok=True)
         except OSError as exc:
-            log.error("can't remove the error file", path=str(self.path), error=str(exc))
+            self.log.error("can't remove the error file", path=str(self.path), error=str(exc))

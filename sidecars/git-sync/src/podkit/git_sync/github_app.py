@@ -23,10 +23,8 @@ import aiohttp
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from podkit.core import REDACTOR, get_logger
+from podkit.core import Logger
 from podkit.git_sync.settings import GitSyncSettings
-
-log = get_logger("podkit.git_sync.github_app")
 
 USERNAME = "x-access-token"
 REFRESH_MARGIN = 300.0
@@ -83,8 +81,9 @@ def _message(body: str) -> str:
 class GitHubApp:
     """Mints and caches the installation token of one GitHub App installation."""
 
-    def __init__(self, settings: GitSyncSettings) -> None:
+    def __init__(self, settings: GitSyncSettings, log: Logger) -> None:
         self.settings = settings
+        self.log = log
         self.issuer = settings.github_app_client_id or str(settings.github_app_application_id)
         base = settings.github_base_url.rstrip("/")
         self.url = f"{base}/app/installations/{settings.github_app_installation_id}/access_tokens"
@@ -105,7 +104,7 @@ class GitHubApp:
             raise GitHubAppError(
                 f"can't read the GitHub app private key file {path}: {exc.strerror or exc}"
             ) from None
-        REDACTOR.add(text.strip())
+        self.log.redactor.add(text.strip())
         return text
 
     async def token(self) -> tuple[str, bool]:
@@ -142,10 +141,10 @@ class GitHubApp:
         token = data.get("token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise GitHubAppError("GitHub's answer has no token")
-        REDACTOR.add(token)
+        self.log.redactor.add(token)
         self._token = token
         self._expires = _parse_expiry(data.get("expires_at"))
-        log.info(
+        self.log.info(
             "minted a GitHub app installation token",
             expires_at=data.get("expires_at"),
             installation=self.settings.github_app_installation_id,

@@ -24,9 +24,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 
-from podkit.core import REDACTOR, get_logger
-
-log = get_logger("podkit.git_sync.push")
+from podkit.core import Logger
 
 MAX_BODY = 25 * 1024 * 1024
 """GitHub caps webhook payloads at 25 MB."""
@@ -39,6 +37,7 @@ class PushWebhook:
         self,
         trigger: Callable[[], None],
         registry: CollectorRegistry,
+        log: Logger,
         *,
         secret: str = "",
         secret_file: str = "",
@@ -46,6 +45,7 @@ class PushWebhook:
         if bool(secret) == bool(secret_file):
             raise ValueError("exactly one of secret and secret_file")
         self.trigger = trigger
+        self.log = log
         self.secret = secret
         self.secret_file = secret_file
         self.requests = Counter(
@@ -60,7 +60,7 @@ class PushWebhook:
         if self.secret:
             return self.secret.encode()
         text = Path(self.secret_file).read_text(encoding="utf-8").rstrip("\r\n")
-        REDACTOR.add(text)
+        self.log.redactor.add(text)
         return text.encode()
 
     def _answer(self, result: str, status: int, text: str) -> web.Response:
@@ -77,14 +77,14 @@ class PushWebhook:
         signature = request.headers.get("X-Hub-Signature-256")
         token = request.headers.get("X-Gitlab-Token")
         if signature is None and token is None:
-            log.warning("push webhook without a signature", remote=request.remote)
+            self.log.warning("push webhook without a signature", remote=request.remote)
             return self._answer(
                 "unauthorized", 401, "missing X-Hub-Signature-256 or X-Gitlab-Token"
             )
         try:
             secret = self._secret()
         except OSError as exc:
-            log.error("can't read the push webhook secret file", error=str(exc))
+            self.log.error("can't read the push webhook secret file", error=str(exc))
             return self._answer("error", 500, "the webhook secret is not readable")
         if signature is not None:
             expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -95,11 +95,13 @@ class PushWebhook:
             ok = hmac.compare_digest(token.encode(), secret)
             source = "gitlab"
         if not ok:
-            log.warning("push webhook with a bad signature", source=source, remote=request.remote)
+            self.log.warning(
+                "push webhook with a bad signature", source=source, remote=request.remote
+            )
             return self._answer("forbidden", 403, "signature does not match")
         if request.headers.get("X-GitHub-Event") == "ping":
             return self._answer("ping", 200, "pong")
         event = request.headers.get("X-GitHub-Event") or request.headers.get("X-Gitlab-Event")
-        log.info("push webhook: syncing now", source=source, event=event or "")
+        self.log.info("push webhook: syncing now", source=source, event=event or "")
         self.trigger()
         return self._answer("accepted", 202, "sync triggered")

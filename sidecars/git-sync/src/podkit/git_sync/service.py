@@ -90,7 +90,7 @@ class GitSync(Service[GitSyncSettings]):
         self._webhook: WebHook | None = None
         self.root = Path(self.settings.root)
         self.link = Path()
-        self.error_file = ErrorFile(None)
+        self.error_file = ErrorFile(None, self.log.child("errorfile"))
         self.touch_file: Path | None = None
         self.admin.add_route("GET", "/", self._index)
         self.push_webhook: PushWebhook | None = None
@@ -98,6 +98,7 @@ class GitSync(Service[GitSyncSettings]):
             self.push_webhook = PushWebhook(
                 self.trigger,
                 self.registry,
+                self.log.child("push"),
                 secret=self.settings.push_webhook_secret,
                 secret_file=self.settings.push_webhook_secret_file,
             )
@@ -134,9 +135,9 @@ class GitSync(Service[GitSyncSettings]):
             _add_user()
         self.root = _prepare_root(s.root)
         self.link = _abs(s.resolved_link, self.root) or self.root / "link"
-        self.error_file = ErrorFile(_abs(s.error_file, self.root))
+        self.error_file = ErrorFile(_abs(s.error_file, self.root), self.log.child("errorfile"))
         self.touch_file = _abs(s.touch_file, self.root)
-        self._auth = GitAuth(s)
+        self._auth = GitAuth(s, self.log.child("auth"))
         await self._auth.configure()
         git = self._auth.git
         self.repo = Repo(git, self.root, s.resolved_repo)

@@ -9,8 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from support.ports import free_port, wait_for_port
-from support.processes import Child
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
 
 
 def command() -> list[str]:

@@ -10,12 +10,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from support.ports import free_port
 
 from podkit.core import HostPort
 from podkit.statsd_adapter.exposition import render
 from podkit.statsd_adapter.service import StatsdAdapter
 from podkit.statsd_adapter.settings import StatsdSettings
+from tests.support.ports import free_port
 
 MAPPING = """
 defaults:

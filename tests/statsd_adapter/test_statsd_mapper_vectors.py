@@ -12,10 +12,10 @@ import math
 from typing import Any
 
 import pytest
-import statsd_vectors
 
 from podkit.core.durations import format_go_duration
 from podkit.statsd_adapter.mapper import MapperConfigError, MappingResult, MetricMapper
+from tests.statsd_adapter import statsd_vectors
 
 SCENARIOS, LOAD_ERROR = statsd_vectors.load("mapper_vectors.json")
 

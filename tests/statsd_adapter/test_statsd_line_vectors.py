@@ -10,10 +10,10 @@ import math
 from typing import Any
 
 import pytest
-import statsd_vectors
 
 from podkit.statsd_adapter.event import CounterEvent, Event, GaugeEvent, ObserverEvent
 from podkit.statsd_adapter.line import LineParser
+from tests.statsd_adapter import statsd_vectors
 
 CASES, LOAD_ERROR = statsd_vectors.load("line_vectors.json")
 

@@ -1,0 +1,26 @@
+"""podkit.core's public surface: everything in ``__all__`` resolves, and nothing else is public."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import podkit.core
+
+
+def test_all_exports_resolve_and_are_the_public_names() -> None:
+    exported = set(podkit.core.__all__)
+    for name in exported:
+        assert getattr(podkit.core, name) is not None, name
+    public = {name for name in dir(podkit.core) if not name.startswith("_")}
+    modules = {name for name in public if type(getattr(podkit.core, name)).__name__ == "module"}
+    helpers = {"annotations", "importlib", "Any", "TYPE_CHECKING"}
+    assert exported - {"__version__"} == public - modules - helpers
+    assert callable(podkit.core.redact)  # the function, not the submodule of the same name
+    assert "REDACTOR" not in dir(podkit.core)  # no process-wide redaction state
+
+
+def test_importing_the_package_loads_no_server_or_yaml() -> None:
+    code = "import sys, podkit.core; print(sorted(m for m in ('aiohttp', 'yaml', 'prometheus_client') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,1 @@
+"""podkit's tests/e2e."""
