@@ -115,3 +115,51 @@ def test_runs_serves_and_stops_on_sigterm() -> None:
         assert child.wait() == 0
     finally:
         child.stop()
+
+
+def test_check_config_refuses_an_empty_or_truncated_file(tmp_path: Path) -> None:
+    for text in ("", "mappings:\n"):
+        path = tmp_path / "mapping.yaml"
+        path.write_text(text)
+        child = run(f"--statsd.mapping-config={path}", "--check-config")
+        assert child.proc.returncode == 1, child.stderr
+        assert "invalid mapping" in child.stderr
+        child.stop()
+
+
+def test_statsd_exporter_flags_from_charts_are_accepted_and_the_series_cap_logs_once() -> None:
+    udp, web = free_port(socket.SOCK_DGRAM), free_port()
+    child = Child(
+        [
+            *command(),
+            f"--statsd.listen-udp=127.0.0.1:{udp}",
+            "--statsd.listen-tcp=",
+            f"--web.listen-address=127.0.0.1:{web}",
+            "--statsd.udp-packet-queue-size=256",
+            "--statsd.event-queue-size=2048",
+            "--log.level=warn",
+            "--log.format=json",
+            "--statsd.max-series=3",
+        ]
+    )
+    try:
+        wait_for_port(web)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for batch in range(3):
+                lines = (f"flood.b{batch}.n{i}:1|c" for i in range(10))
+                sock.sendto("\n".join(lines).encode(), ("127.0.0.1", udp))
+        deadline = time.monotonic() + 10
+        while True:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=5) as response:
+                body = response.read().decode()
+            if 'statsd_exporter_events_dropped_total{reason="series_limit"} 27.0' in body:
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(0.05)
+        child.signal(signal.SIGTERM)
+        assert child.wait() == 0
+        log = child.stderr
+        assert log.count("series limit reached") == 1, log
+        assert "listening for StatsD" not in log  # an info line: --log.level=warn hides it
+    finally:
+        child.stop()

@@ -8,6 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from podkit.statsd_adapter.exposition import format_float, render
+from podkit.statsd_adapter.mapper import Quantile, SummaryOptions
 from podkit.statsd_adapter.registry import (
     HistogramSeries,
     Kind,
@@ -15,9 +16,10 @@ from podkit.statsd_adapter.registry import (
     Series,
     SeriesRegistry,
     SetSeries,
-    SummaryOptions,
     SummarySeries,
 )
+
+MEDIAN = (Quantile(0.5, 0.05),)
 
 
 @pytest.mark.parametrize(
@@ -46,23 +48,55 @@ def get(
     reg: SeriesRegistry, name: str, kind: Kind, labels: dict[str, str] | None = None, ttl: float = 0
 ):
     names = tuple(sorted(labels or {}))
-    values = tuple((labels or {})[n] for n in names)
+    key = (names, tuple((labels or {})[n] for n in names))
     make = {
         Kind.COUNTER: Series,
         Kind.GAUGE: Series,
         Kind.HISTOGRAM: lambda now: HistogramSeries(now, (0.1, 1.0)),
-        Kind.SUMMARY: lambda now: SummarySeries(now, SummaryOptions([(0.5, 0.05)])),
+        Kind.SUMMARY: lambda now: SummarySeries(now, SummaryOptions(MEDIAN)),
         Kind.SET: lambda now: SetSeries(now, 60, 10),
     }[kind]
-    return reg.get(name, kind, names, values, "help", ttl, make)
+    return reg.get(name, kind, key, "help", ttl, make)
 
 
-def test_first_type_wins_and_label_sets_must_agree() -> None:
+def test_first_type_wins_and_label_sets_may_differ() -> None:
     reg, _ = clock_registry()
     assert isinstance(get(reg, "m", Kind.COUNTER), Series)
     assert get(reg, "m", Kind.GAUGE) is Refusal.TYPE_CONFLICT
     assert get(reg, "m", Kind.SET) is Refusal.TYPE_CONFLICT
-    assert get(reg, "m", Kind.COUNTER, {"a": "1"}) is Refusal.LABELS_CONFLICT
+    assert isinstance(get(reg, "m", Kind.COUNTER, {"a": "1"}), Series)
+    assert isinstance(get(reg, "m", Kind.COUNTER, {"b": "1"}), Series)
+    assert get(reg, "m", Kind.GAUGE, {"a": "1"}) is Refusal.TYPE_CONFLICT
+    assert reg.total_series == 3
+    assert reg.vector_count[Kind.COUNTER] == 3  # statsd_exporter: one vector per label-name set
+    get(reg, "m", Kind.COUNTER, {"a": "2"})
+    assert (reg.total_series, reg.vector_count[Kind.COUNTER]) == (4, 3)
+
+
+def test_series_of_one_name_are_ordered_as_client_golang_orders_them() -> None:
+    reg, now = clock_registry()
+    for labels in ({"b": "2"}, {"a": "1", "b": "1"}, None, {"a": "3"}, {"b": "1"}):
+        series = get(reg, "p", Kind.COUNTER, labels)
+        assert isinstance(series, Series)
+        series.value = 1
+    text = render(reg, now[0])
+    # fewer labels first, then by values (client_golang compares values, not names)
+    assert text.splitlines()[2:] == [
+        "p 1",
+        'p{b="1"} 1',
+        'p{b="2"} 1',
+        'p{a="3"} 1',
+        'p{a="1",b="1"} 1',
+    ]
+    assert len(list(text_string_to_metric_families(text))) == 1
+
+
+def test_reserved_names_are_refused() -> None:
+    reg = SeriesRegistry(reserved={"statsd_exporter_lines_total", "up_sum"})
+    assert reg.get("statsd_exporter_lines_total", Kind.COUNTER, ((), ()), "", 0, Series) is (
+        Refusal.NAME_CONFLICT
+    )
+    assert reg.get("up", Kind.SUMMARY, ((), ()), "", 0, Series) is Refusal.NAME_CONFLICT
 
 
 @pytest.mark.parametrize(
@@ -98,7 +132,7 @@ def test_limit_and_expiry_keep_the_counts_right() -> None:
     now[0] += 11
     assert reg.expire() == 1
     assert reg.total_series == 1
-    assert reg.series_count[Kind.COUNTER] == 0
+    assert reg.vector_count[Kind.COUNTER] == 0
     assert "a" not in reg.families
     assert not isinstance(get(reg, "a", Kind.GAUGE), Refusal)  # the name is free again
 
@@ -129,7 +163,7 @@ def test_render_parses_and_is_cumulative() -> None:
 
 
 def test_summary_window_forgets_old_observations() -> None:
-    series = SummarySeries(0.0, SummaryOptions([(0.5, 0.05)], max_age=10, age_buckets=2))
+    series = SummarySeries(0.0, SummaryOptions(MEDIAN, max_age=10, age_buckets=2))
     series.observe(100.0, 0.0)
     assert series.quantiles(1.0) == [(0.5, 100.0)]
     series.observe(1.0, 6.0)
@@ -139,7 +173,7 @@ def test_summary_window_forgets_old_observations() -> None:
 
 
 def test_summary_reservoir_is_bounded() -> None:
-    series = SummarySeries(0.0, SummaryOptions([(0.5, 0.05)], reservoir=50))
+    series = SummarySeries(0.0, SummaryOptions(MEDIAN, buf_cap=50))
     for value in range(10000):
         series.observe(float(value), 0.0)
     assert sum(len(bucket) for bucket in series._samples) == 50

@@ -171,9 +171,13 @@ async def test_bad_bytes_lose_only_themselves(running: Running) -> None:
 
 async def test_type_conflicts_are_counted_and_the_first_type_wins(running: Running) -> None:
     running.send_udp(b"clash:1|c\nclash:5|g\nhist:1|ms\nhist_count:3|c\n")
-    samples = await running.wait_for("statsd_exporter_events_conflict_total{type=gauge}", 1.0)
+    samples = await running.wait_for(
+        "statsd_exporter_events_conflict_total{metric_name=clash,type=gauge}", 1.0
+    )
     assert samples["clash"] == 1.0
-    assert samples["statsd_exporter_events_conflict_total{type=counter}"] == 1.0
+    assert (
+        samples["statsd_exporter_events_conflict_total{metric_name=hist_count,type=counter}"] == 1
+    )
     assert "hist_count" in samples  # the summary's own _count, not the counter
     assert samples["hist_count"] == 1.0
 
@@ -231,13 +235,16 @@ async def test_lifecycle_endpoints(tmp_path: Path) -> None:
         base = adapter.admin.url
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{base}/-/reload") as response:
-                assert (response.status, await response.text()) == (200, "OK\n")
+                assert (response.status, await response.text()) == (200, "Requesting reload")
             (tmp_path / "mapping.yaml").write_text("mappings: [[")
             async with session.put(f"{base}/-/reload") as response:
                 assert response.status == 500
                 assert "failed to reload config" in await response.text()
             async with session.post(f"{base}/-/quit") as response:
-                assert response.status == 200
+                assert (response.status, await response.text()) == (
+                    200,
+                    "Requesting termination... Goodbye!",
+                )
         assert await asyncio.wait_for(adapter.wait(), 10) == 0
 
 

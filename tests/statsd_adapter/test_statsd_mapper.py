@@ -17,8 +17,10 @@ from podkit.statsd_adapter.mapper import (
     MatchType,
     MetricMapper,
     ObserverType,
+    Quantile,
     RandomReplacementCache,
     load_config,
+    load_config_file,
     load_mapper,
     make_cache,
 )
@@ -52,8 +54,7 @@ def test_unknown_mapping_key_names_the_key_and_the_mapping() -> None:
     [
         ("mapings: []\n", "unknown key 'mapings'"),
         ("defaults:\n  observer: histogram\n", "defaults: unknown key 'observer'"),
-        ("defaults:\n  quantiles: [{quantile: 0.5, error: 0.1}]\n", "summary_options.quantiles"),
-        ("mappings:\n- match: a.*\n  name: x\n  buckets: [1]\n", "histogram_options.buckets"),
+        ("mappings:\n- match: a.*\n  name: x\n  buckets: [1]\n", "go under histogram_options"),
         (
             "mappings:\n- match: a.*\n  name: x\n  observer_type: summary\n  summary_options: {maxage: 1m}\n",
             "mappings[0] (match \"a.*\").summary_options: unknown key 'maxage'",
@@ -433,3 +434,29 @@ def test_load_mapper(tmp_path: Path) -> None:
         load_mapper(path)
     with pytest.raises(MapperConfigError, match="cannot read"):
         load_mapper(tmp_path / "missing.yml")
+
+
+def test_older_default_buckets_and_quantiles_are_used_when_the_options_have_none() -> None:
+    config = load_config(
+        "defaults:\n  buckets: [1, 2]\n  quantiles: [{quantile: 0.3, error: 0.1}]\n"
+        "  summary_options: {max_age: 5m}\n"
+    )
+    assert config.defaults.histogram_options.buckets == (1.0, 2.0)
+    assert config.defaults.summary_options.quantiles == (Quantile(0.3, 0.1),)
+    assert config.defaults.summary_options.max_age == 0  # replaced whole, as statsd_exporter does
+    newer = load_config("defaults:\n  buckets: [1]\n  histogram_options: {buckets: [5]}\n")
+    assert newer.defaults.histogram_options.buckets == (5.0,)
+
+
+def test_reserved_label_names_are_refused() -> None:
+    with pytest.raises(MapperConfigError, match="reserved"):
+        load_config("mappings:\n- match: a.*\n  name: x\n  labels: {__name__: y}\n")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "mappings:\n"])
+def test_empty_or_truncated_files_are_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(text)
+    with pytest.raises(MapperConfigError, match=r"truncated|empty"):
+        load_config_file(str(path))
+    assert load_config(text).mappings == ()  # as configuration text, it means no mappings

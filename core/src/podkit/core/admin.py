@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, choose_encoder, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, choose_encoder
 
 from podkit.core.health import Health, Verdict
 from podkit.core.logs import Logger, get_logger
@@ -142,15 +142,15 @@ class AdminServer:
 
 
 def metrics_response(
-    request: web.Request, registry: CollectorRegistry, *, before: bytes | None = None
+    request: web.Request, registry: CollectorRegistry, *, body: bytes | None = None
 ) -> web.Response:
-    """``registry`` in the format the scraper asks for (OpenMetrics or text), gzipped if accepted.
+    """A metrics page, gzipped if the scraper accepts it.
 
-    ``before`` is text-format exposition a component renders itself (the StatsD adapter's
-    series); with it the answer is always the text format, which both parts share.
+    Without ``body``: ``registry`` in the format the scraper asks for (OpenMetrics or text).
+    With ``body``: that page as it is, a complete text-format exposition the component rendered
+    itself (the StatsD adapter renders its series and its own metrics as one page).
     """
-    if before is not None:
-        body = before + generate_latest(registry)
+    if body is not None:
         content_type = CONTENT_TYPE_LATEST
     else:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))

@@ -3,10 +3,18 @@
 statsd_exporter's ``pkg/exporter`` ``handleEvent``, step for step: a dropped mapping is counted
 and skipped, a mapped name is escaped and its labels override the event's tags (unless
 ``honor_labels``), an unmapped name is escaped and counted, ``scale`` multiplies the value, a
-negative counter increment is an error, and a series the registry refuses (a type or label
-conflict, or podkit's series cap) is counted as a conflict or a drop. What a name resolves to
-(mapping, kind, help, TTL, options) is cached per ``(name, type)``, so the steady state costs a
-dict look-up, a label merge and an add.
+negative counter increment is an error, and a series the registry refuses (a type or name
+conflict) is counted as a conflict under its type and name, as statsd_exporter counts it.
+
+Two checks keep the exposition valid where statsd_exporter would answer every later scrape with
+HTTP 500: a name that is empty (``,k=v:1|c``, or a mapping that makes one) is counted as
+``events_error_total{reason="empty_metric_name"}``, and a histogram with an ``le`` label or a
+summary with a ``quantile`` label as ``{reason="invalid_label_name"}``. Past podkit's series cap
+a new series is dropped and counted (``events_dropped_total{reason="series_limit"}``) and
+``on_series_limit`` is called the first time.
+
+What a name resolves to (mapping, kind, help, TTL, options) is cached per ``(name, type)``, so
+the steady state costs a dict look-up, a label merge and an add.
 """
 
 from __future__ import annotations
@@ -23,13 +31,14 @@ from podkit.statsd_adapter.event import (
 )
 from podkit.statsd_adapter.mapper import Action, MappingResult, ObserverType
 from podkit.statsd_adapter.registry import (
+    NO_LABELS,
     HistogramSeries,
     Kind,
+    LabelKey,
     Refusal,
     Series,
     SeriesRegistry,
     SetSeries,
-    SummaryOptions,
     SummarySeries,
 )
 
@@ -52,7 +61,8 @@ class ExportStats:
 
     def __init__(self) -> None:
         self.events: dict[str, int] = {"counter": 0, "gauge": 0, "observer": 0, "set": 0}
-        self.conflicts: dict[str, int] = {}
+        self.conflicts: dict[tuple[str, str], int] = {}
+        """Refused events by (type, metric name), statsd_exporter's ``events_conflict_total``."""
         self.errors: dict[str, int] = {}
         self.actions: dict[str, int] = {}
         self.dropped: dict[str, int] = {}
@@ -62,7 +72,18 @@ class ExportStats:
 class _Target:
     """What one ``(name, type)`` resolves to; cached."""
 
-    __slots__ = ("help", "honor", "kind", "labels", "make", "mapped", "name", "scale", "ttl")
+    __slots__ = (
+        "help",
+        "honor",
+        "kind",
+        "labels",
+        "make",
+        "mapped",
+        "name",
+        "reserved_label",
+        "scale",
+        "ttl",
+    )
 
     def __init__(
         self,
@@ -85,8 +106,11 @@ class _Target:
         self.scale = scale
         self.make = make
         self.mapped = mapped
+        self.reserved_label = _RESERVED_LABELS.get(kind)
+        """The label this kind of series adds itself (``le``, ``quantile``), so events may not."""
 
 
+_RESERVED_LABELS: Final = {Kind.HISTOGRAM: "le", Kind.SUMMARY: "quantile"}
 _DROP = object()
 _EMPTY_NAME = object()
 _EVENT_KINDS: Final = {
@@ -107,12 +131,14 @@ class Exporter:
         *,
         set_window: float = 60.0,
         set_max_members: int = 10000,
+        on_series_limit: Callable[[int], None] | None = None,
     ) -> None:
         self.mapper = mapper
         self.registry = registry
         self.stats = ExportStats()
         self.set_window = set_window
         self.set_max_members = set_max_members
+        self.on_series_limit = on_series_limit
         self._targets: dict[tuple[str, type], _Target | object] = {}
 
     def use_mapper(self, mapper: MappingLookup) -> None:
@@ -152,11 +178,18 @@ class Exporter:
                     labels = {**target.labels, **labels}
                 else:
                     labels = {**labels, **target.labels}
+            label_key: LabelKey
             if labels:
                 names = tuple(sorted(labels))
-                values = tuple([labels[n] for n in names])
+                label_key = (names, tuple([labels[n] for n in names]))
+                reserved = target.reserved_label
+                if reserved is not None and reserved in labels:
+                    stats.errors["invalid_label_name"] = (
+                        stats.errors.get("invalid_label_name", 0) + 1
+                    )
+                    continue
             else:
-                names = values = ()
+                label_key = NO_LABELS
             kind_name = _EVENT_KINDS[event_type]
             value = 0.0
             if event_type is not SetEvent:
@@ -170,13 +203,17 @@ class Exporter:
                     )
                     continue
             series = registry_get(
-                target.name, target.kind, names, values, target.help, target.ttl, target.make
+                target.name, target.kind, label_key, target.help, target.ttl, target.make
             )
             if isinstance(series, Refusal):
                 if series is Refusal.SERIES_LIMIT:
-                    stats.dropped["series_limit"] = stats.dropped.get("series_limit", 0) + 1
+                    dropped = stats.dropped.get("series_limit", 0)
+                    stats.dropped["series_limit"] = dropped + 1
+                    if not dropped and self.on_series_limit is not None:
+                        self.on_series_limit(self.registry.max_series)
                 else:
-                    stats.conflicts[kind_name] = stats.conflicts.get(kind_name, 0) + 1
+                    conflict = (kind_name, target.name)
+                    stats.conflicts[conflict] = stats.conflicts.get(conflict, 0) + 1
                 continue
             stats.events[kind_name] += 1
             if event_type is CounterEvent:
@@ -203,7 +240,7 @@ class Exporter:
         result = self.mapper.get_mapping(event.name, event.metric_type)
         if result.action is Action.DROP:
             return _DROP
-        if result.matched and not result.raw_name:
+        if not result.name:
             return _EMPTY_NAME
         kind, make = self._kind(event, result)
         return _Target(
@@ -229,11 +266,5 @@ class Exporter:
         if result.observer_type is ObserverType.HISTOGRAM:
             bounds = tuple(sorted(float(bound) for bound in result.histogram_buckets))
             return Kind.HISTOGRAM, lambda now: HistogramSeries(now, bounds)
-        summary = result.summary_options
-        options = SummaryOptions(
-            quantiles=[(q.quantile, q.error) for q in summary.quantiles],
-            max_age=summary.max_age or 600.0,
-            age_buckets=summary.age_buckets or 5,
-            reservoir=summary.buf_cap or 500,
-        )
+        options = result.summary_options
         return Kind.SUMMARY, lambda now: SummarySeries(now, options)

@@ -2,7 +2,8 @@
 
 Counters keep exactly the name the mapping gave them (statsd_exporter does not append
 ``_total``), histograms are cumulative with ``le`` labels, summaries carry ``quantile`` labels,
-sets are gauges of distinct members. Floats are printed the way Go prints them (``1``, ``0.5``,
+sets are gauges of distinct members. Series of one name are ordered as client_golang orders them:
+fewer labels first, then by label values in label-name order. Floats are printed the way Go prints them (``1``, ``0.5``,
 ``1e+06``, ``+Inf``, ``NaN``), so output compares equal to statsd_exporter's.
 """
 
@@ -15,6 +16,7 @@ from podkit.statsd_adapter.registry import (
     Family,
     HistogramSeries,
     Kind,
+    LabelKey,
     SetSeries,
     SummarySeries,
 )
@@ -79,6 +81,11 @@ def _escape_value(text: str) -> str:
     return text
 
 
+def _order(key: LabelKey) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+    names, values = key
+    return len(names), values, names
+
+
 def _labels(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
     parts = [f'{n}="{_escape_value(v)}"' for n, v in zip(names, values, strict=True)]
     if extra:
@@ -97,10 +104,14 @@ def render(families: Iterable[Family], now: float) -> str:
         append(
             f"# HELP {name} {_escape_help(family.help)}\n# TYPE {name} {_TYPE_NAMES[family.kind]}\n"
         )
-        names = family.label_names
         kind = family.kind
-        for values in sorted(family.series):
-            series = family.series[values]
+        # one set of label names (the usual case): the keys sort by their values alone
+        keys = (
+            sorted(family.series) if len(family.vectors) == 1 else sorted(family.series, key=_order)
+        )
+        for key in keys:
+            series = family.series[key]
+            names, values = key
             if kind is Kind.COUNTER or kind is Kind.GAUGE:
                 append(f"{name}{_labels(names, values)} {format_float(series.value)}\n")
             elif kind is Kind.SET:
@@ -124,3 +135,14 @@ def render(families: Iterable[Family], now: float) -> str:
                 append(f"{name}_sum{_labels(names, values)} {format_float(series.value)}\n")
                 append(f"{name}_count{_labels(names, values)} {series.count}\n")
     return "".join(out)
+
+
+def self_metric_names(page: bytes) -> frozenset[str]:
+    """The family and sample names in a text-format page (the names series may not take)."""
+    names: set[str] = set()
+    for line in page.decode("utf-8", "replace").splitlines():
+        if line.startswith("# TYPE ") or line.startswith("# HELP "):
+            names.add(line.split(" ", 3)[2])
+        elif line and not line.startswith("#"):
+            names.add(line.split("{", 1)[0].split(" ", 1)[0])
+    return frozenset(names)

@@ -12,8 +12,13 @@ parser is built with ``sets=False``.
 Sampling, as statsd_exporter does it: a counter value is divided by the rate; an observer sample
 is repeated ``int(1/rate)`` times (the same event object, repeated); gauges ignore it; a rate that
 does not parse is counted as ``invalid_sample_factor`` and treated as 1. Timestamps (``|T...``)
-are accepted and ignored. The repetition count is capped by ``max_observer_repeat`` (statsd_exporter
-has no cap, so ``@0.0000001`` would make ten million events from one line).
+are accepted and ignored, as statsd_exporter's 0.30 line does. The repetition count is capped by
+``max_observer_repeat`` (default one million, far beyond any real sample rate; statsd_exporter has
+no cap, so ``@0.000000001`` would make a billion events from one line).
+
+A tag whose (escaped) name starts with ``__`` is reserved by Prometheus (``__name__``): such a
+line cannot make a valid series and is rejected as ``invalid_label_name`` (statsd_exporter takes
+it and then fails every scrape).
 
 Bad input never raises and never costs the good lines around it: each rejected line or sample is
 counted in :class:`~podkit.statsd_adapter.stats.ParseStats` under statsd_exporter's reason string,
@@ -31,12 +36,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from .escape import escape_metric_name
-from .event import EMPTY_LABELS, CounterEvent, Event, GaugeEvent, ObserverEvent, SetEvent
-from .gofloat import NUMERIC_CHARS, FloatRangeError, parse_float
-from .stats import (
+from podkit.statsd_adapter.escape import escape_metric_name
+from podkit.statsd_adapter.event import (
+    EMPTY_LABELS,
+    CounterEvent,
+    Event,
+    GaugeEvent,
+    ObserverEvent,
+    SetEvent,
+)
+from podkit.statsd_adapter.gofloat import NUMERIC_CHARS, FloatRangeError, parse_float
+from podkit.statsd_adapter.stats import (
     ILLEGAL_EVENT,
     INVALID_EXTENDED_AGGREGATE_TYPE,
+    INVALID_LABEL_NAME,
     INVALID_SAMPLE_FACTOR,
     MALFORMED_COMPONENT,
     MALFORMED_CONTAINER_ID,
@@ -50,7 +63,7 @@ from .stats import (
 __all__ = ["DEFAULT_MAX_OBSERVER_REPEAT", "ErrorCallback", "LineParser"]
 
 #: Default cap on how many times one observer sample is repeated for its sample rate.
-DEFAULT_MAX_OBSERVER_REPEAT = 1000
+DEFAULT_MAX_OBSERVER_REPEAT = 1_000_000
 
 ErrorCallback = Callable[[str, str], None]
 """``on_error(reason, line)``: called for every sample error, after it is counted."""
@@ -63,8 +76,9 @@ _CACHEABLE = 512  # longer names/suffixes are parsed every time (bounds the cach
 _MAX_COMPONENTS = 8  # value, type and at most six more, as statsd_exporter allows
 
 _Pairs = tuple[tuple[str, str], ...]
-_NameTags = tuple[str, int, Mapping[str, str]]
-"""A parsed tagged name: (metric name, tag errors, the tags as read-only labels)."""
+_NameTags = tuple[str, int, Mapping[str, str] | None]
+"""A parsed tagged name: (metric name, tag errors, the tags as read-only labels, or None when a
+tag name is reserved)."""
 
 
 def _value_or_none(text: str) -> float | None:
@@ -110,6 +124,11 @@ def _tag_pairs(component: str, separator: str, dogstatsd: bool) -> tuple[_Pairs,
 
 def _frozen(pairs: _Pairs) -> Mapping[str, str]:
     return MappingProxyType(dict(pairs)) if pairs else EMPTY_LABELS
+
+
+def _reserved(pairs: _Pairs) -> bool:
+    """Whether a label name is reserved by Prometheus (``__`` prefix, as ``__name__``)."""
+    return any(key[:2] == "__" for key, _ in pairs)
 
 
 class _Suffix:
@@ -180,6 +199,9 @@ class _Suffix:
                 errors.append(INVALID_SAMPLE_FACTOR)
                 fatal = True
                 break
+        if not fatal and _reserved(tuple(pairs)):
+            errors.append(INVALID_LABEL_NAME)
+            fatal = True
         self.errors = tuple(errors)
         self.fatal = fatal
         self.labels = _frozen(tuple(pairs))
@@ -300,9 +322,13 @@ class LineParser:
                         if len(name_cache) >= _CACHE_LIMIT:
                             name_cache.clear()
                         name_cache[name] = parsed
-                name, errors, labels = parsed
+                name, errors, maybe_labels = parsed
                 if errors:
                     stats.tag_errors += errors
+                if maybe_labels is None:
+                    self._error(INVALID_LABEL_NAME, line)
+                    continue
+                labels = maybe_labels
             value_str, bar, suffix = rest.partition("|")
             if not bar:
                 self._error(NOT_ENOUGH_PARTS_AFTER_COLON, line)
@@ -475,7 +501,8 @@ class LineParser:
                     # ``a]b[c``: statsd_exporter would crash slicing; count it as a tag error.
                     return name, 1, EMPTY_LABELS
                 pairs, errors = _tag_pairs(name[start + 1 : end], "=", False)
-                return name[:start] + name[end + 1 :], errors, _frozen(pairs)
+                labels = None if _reserved(pairs) else _frozen(pairs)
+                return name[:start] + name[end + 1 :], errors, labels
             if start >= 0 or end >= 0:
                 return name, 1, EMPTY_LABELS
         index = name.find("#") if self._librato else -1
@@ -485,7 +512,7 @@ class LineParser:
                 index = comma
         if index >= 0:
             pairs, errors = _tag_pairs(name[index + 1 :], "=", False)
-            return name[:index], errors, _frozen(pairs)
+            return name[:index], errors, None if _reserved(pairs) else _frozen(pairs)
         return name, 0, EMPTY_LABELS
 
     # -- errors --------------------------------------------------------------------------------

@@ -1,9 +1,15 @@
 """Sockets that receive StatsD: UDP, TCP and Unix datagram listeners on asyncio.
 
-Each listener hands raw bytes to one callback, ``on_data(data)``, and counts what
-statsd_exporter counts for it (packets, connections, connection errors, over-long TCP lines).
-TCP lines may end in ``\r\n``. A TCP line longer than the limit closes that connection (the rest of it cannot be trusted) and
-is counted; a client that sends forever without a newline is therefore cut off at the limit.
+Each listener hands bytes to one callback, ``on_data(data)``: a datagram as it came, or for TCP
+a block of complete lines joined by ``\n`` (no trailing newline, so every line in it counts
+once, as statsd_exporter counts lines). Each counts what statsd_exporter counts for it (packets,
+connections, connection errors, over-long TCP lines).
+
+TCP follows statsd_exporter's ``bufio.Reader.ReadLine`` with its 4096-byte buffer: a line ends
+in ``\n`` or ``\r\n``; a line that does not fit in the buffer with its ``\n`` is counted in
+``tcp_too_long_lines_total`` and closes the connection (the lines before it are kept), so a
+client that sends forever without a newline is cut off too; a last line without a newline is
+taken when the client closes.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 
 from podkit.core import HostPort, get_logger
 
-__all__ = ["ListenerStats", "TcpListener", "UdpListener", "UnixgramListener"]
+__all__ = ["DEFAULT_TCP_BUFFER", "ListenerStats", "TcpListener", "UdpListener", "UnixgramListener"]
 
 log = get_logger("podkit.statsd_adapter.listener")
 DataCallback = Callable[[bytes], None]
@@ -177,8 +183,8 @@ class UnixgramListener:
                 self.path.unlink()
 
 
-def _longest_line(block: bytes) -> int:
-    return max(len(line) for line in block.split(b"\n"))
+#: statsd_exporter's TCP read buffer (bufio's default size).
+DEFAULT_TCP_BUFFER = 4096
 
 
 class TcpListener:
@@ -222,18 +228,14 @@ class TcpListener:
                 pending += chunk
                 cut = pending.rfind(b"\n")
                 if cut >= 0:
-                    complete, pending = pending[: cut + 1], pending[cut + 1 :]
-                    if len(complete) > limit and _longest_line(complete) > limit:
-                        self._too_long()
+                    complete, pending = pending[:cut], pending[cut + 1 :]
+                    if not self._lines(complete, limit):
                         return
-                    self.on_data(
-                        complete.replace(b"\r\n", b"\n") if b"\r" in complete else complete
-                    )
-                if len(pending) > limit:
+                if len(pending) >= limit:
                     self._too_long()
                     return
             if pending:
-                self.on_data(pending.rstrip(b"\r"))
+                self.on_data(pending)
         except (ConnectionError, OSError) as exc:
             self.stats.tcp_connection_errors += 1
             log.debug("tcp connection error", error=str(exc))
@@ -241,9 +243,26 @@ class TcpListener:
             self._connections.discard(writer)
             writer.close()
 
+    def _lines(self, block: bytes, limit: int) -> bool:
+        """Hand on ``\n``-terminated lines (their newlines cut off); False at a too-long line."""
+        if len(block) >= limit:
+            lines = block.split(b"\n")
+            for index, line in enumerate(lines):
+                if len(line) >= limit:
+                    if index:
+                        self._lines(b"\n".join(lines[:index]), limit)
+                    self._too_long()
+                    return False
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n")
+            if block.endswith(b"\r"):
+                block = block[:-1]
+        self.on_data(block)
+        return True
+
     def _too_long(self) -> None:
         self.stats.tcp_too_long_lines += 1
-        log.debug("tcp line too long; closing the connection", limit=self.max_line)
+        log.debug("tcp line too long; closing the connection", buffer=self.max_line)
 
     def close(self) -> None:
         """Stop accepting; open connections are closed too (StatsD has no replies to wait for)."""

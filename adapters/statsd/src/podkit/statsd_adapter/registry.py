@@ -1,12 +1,22 @@
-"""The series the adapter exposes: families by name, series by label values, TTLs and limits.
+"""The series the adapter exposes: families by name, series by label set, TTLs and a cap.
 
 statsd_exporter's ``pkg/registry`` role, rebuilt for Python speed: plain dicts and slotted
-objects instead of one prometheus-client metric per series, so an event costs two dict look-ups.
-The registry enforces Prometheus' rules the way statsd_exporter does — the first type registered
-under a name wins, every series of a name has the same label names, a histogram or summary ``x``
-clashes with anything named ``x_sum``, ``x_count`` (and ``x_bucket`` for histograms) — and adds what
-statsd_exporter lacks: a cap on the number of series (new series past it are refused and counted,
-existing ones keep updating) and TTL expiry that really removes series and lowers the count.
+objects instead of one client-library metric per series, so an event costs two dict look-ups.
+The rules are statsd_exporter's (client_golang's registry with unchecked collectors):
+
+* one type per name: the first type registered under a name wins, a later event of another type
+  is refused (:attr:`Refusal.TYPE_CONFLICT`);
+* label sets may differ within a name: ``p{a="1"}``, ``p{b="1"}`` and ``p`` are three series of
+  one family, as statsd_exporter exports them;
+* a histogram or summary ``x`` and a metric named ``x_sum``, ``x_count`` (and ``x_bucket`` for a
+  histogram) cannot both exist (:attr:`Refusal.NAME_CONFLICT`). statsd_exporter checks this only
+  when the histogram or summary comes second and answers every later scrape with HTTP 500 when it
+  comes first; here both orders are refused, so the page stays valid;
+* names in ``reserved`` (the adapter's own metrics) are refused too, for the same reason.
+
+What statsd_exporter lacks: a cap on the number of series (new series past it are refused with
+:attr:`Refusal.SERIES_LIMIT`, existing ones keep updating) and TTL expiry that really removes
+series and lowers ``statsd_exporter_metrics_total``.
 """
 
 from __future__ import annotations
@@ -14,21 +24,33 @@ from __future__ import annotations
 import bisect
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from enum import StrEnum
 from typing import Final
 
+from podkit.statsd_adapter.mapper.schema import DEFAULT_QUANTILES, SummaryOptions
+
 __all__ = [
+    "DEFAULT_MAX_SERIES",
     "Family",
     "HistogramSeries",
     "Kind",
+    "LabelKey",
     "Refusal",
     "Series",
     "SeriesRegistry",
     "SetSeries",
-    "SummaryOptions",
     "SummarySeries",
 ]
+
+#: The default ``--statsd.max-series``: enough for any sane pod, small enough that a
+#: cardinality flood stays within a few hundred MiB.
+DEFAULT_MAX_SERIES: Final = 100_000
+
+LabelKey = tuple[tuple[str, ...], tuple[str, ...]]
+"""A series' labels: the sorted label names and their values, in that order."""
+
+NO_LABELS: Final[LabelKey] = ((), ())
 
 
 class Kind(StrEnum):
@@ -46,19 +68,19 @@ class Refusal(StrEnum):
     """Why the registry would not give out a series."""
 
     TYPE_CONFLICT = "type_conflict"
-    LABELS_CONFLICT = "labels_conflict"
     NAME_CONFLICT = "name_conflict"
     SERIES_LIMIT = "series_limit"
 
 
 class Series:
-    """A counter or gauge value, and when it was last written."""
+    """A counter or gauge value, when it was last written, and its TTL (0: forever)."""
 
-    __slots__ = ("touched", "value")
+    __slots__ = ("touched", "ttl", "value")
 
     def __init__(self, now: float) -> None:
         self.value = 0.0
         self.touched = now
+        self.ttl = 0.0
 
 
 class HistogramSeries(Series):
@@ -78,29 +100,19 @@ class HistogramSeries(Series):
         self.value += value
 
 
-class SummaryOptions:
-    """Quantile targets and the sliding window a summary keeps (statsd_exporter's options)."""
-
-    __slots__ = ("age_buckets", "max_age", "quantiles", "reservoir")
-
-    def __init__(
-        self,
-        quantiles: Sequence[tuple[float, float]],
-        max_age: float = 600.0,
-        age_buckets: int = 5,
-        reservoir: int = 500,
-    ) -> None:
-        self.quantiles = tuple(quantiles)
-        self.max_age = max_age
-        self.age_buckets = max(1, age_buckets)
-        self.reservoir = max(1, reservoir)
+#: client_golang's summary defaults, used where ``summary_options`` leaves a field at 0.
+DEFAULT_MAX_AGE: Final = 600.0
+DEFAULT_AGE_BUCKETS: Final = 5
+DEFAULT_BUF_CAP: Final = 500
 
 
 class SummarySeries(Series):
     """Sum, count and quantiles over a sliding window of ``max_age``.
 
     The window is ``age_buckets`` rotating buckets; each keeps a uniform reservoir sample of at
-    most ``reservoir`` observations, so memory is bounded however fast observations come.
+    most ``buf_cap`` observations, so memory is bounded however fast observations come. Fields
+    of ``options`` left at 0 take client_golang's defaults (10m, 5, 500), no quantiles the
+    default objectives.
     """
 
     __slots__ = ("_head", "_rotated", "_samples", "_seen", "count", "options")
@@ -108,19 +120,21 @@ class SummarySeries(Series):
     def __init__(self, now: float, options: SummaryOptions) -> None:
         super().__init__(now)
         self.options = options
+        buckets = options.age_buckets or DEFAULT_AGE_BUCKETS
         self.count = 0
-        self._samples: list[list[float]] = [[] for _ in range(options.age_buckets)]
-        self._seen = [0] * options.age_buckets
+        self._samples: list[list[float]] = [[] for _ in range(buckets)]
+        self._seen = [0] * buckets
         self._rotated = now
         self._head = 0
 
     def _rotate(self, now: float) -> None:
-        width = self.options.max_age / self.options.age_buckets
+        buckets = len(self._samples)
+        width = (self.options.max_age or DEFAULT_MAX_AGE) / buckets
         steps = int((now - self._rotated) // width) if width > 0 else 0
         if steps <= 0:
             return
-        for _ in range(min(steps, self.options.age_buckets)):
-            self._head = (self._head + 1) % self.options.age_buckets
+        for _ in range(min(steps, buckets)):
+            self._head = (self._head + 1) % buckets
             self._samples[self._head] = []
             self._seen[self._head] = 0
         self._rotated += steps * width
@@ -131,7 +145,7 @@ class SummarySeries(Series):
         self._rotate(now)
         bucket = self._samples[self._head]
         self._seen[self._head] += 1
-        cap = self.options.reservoir
+        cap = self.options.buf_cap or DEFAULT_BUF_CAP
         if len(bucket) < cap:
             bucket.append(value)
         else:
@@ -143,7 +157,8 @@ class SummarySeries(Series):
         self._rotate(now)
         merged = sorted(v for bucket in self._samples for v in bucket)
         out = []
-        for quantile, _error in self.options.quantiles:
+        for objective in self.options.quantiles or DEFAULT_QUANTILES:
+            quantile = objective.quantile
             if not merged:
                 out.append((quantile, float("nan")))
                 continue
@@ -189,19 +204,21 @@ class SetSeries(Series):
 
 
 class Family:
-    """All series of one metric name: one kind, one help text, one set of label names."""
+    """All series of one metric name: one kind, one help text, any label sets.
 
-    __slots__ = ("help", "kind", "label_names", "name", "series", "ttl")
+    ``vectors`` counts the series of each set of label names (statsd_exporter keeps one client
+    vector per set; ``statsd_exporter_metrics_total`` counts them).
+    """
 
-    def __init__(
-        self, name: str, kind: Kind, label_names: tuple[str, ...], help_text: str, ttl: float
-    ) -> None:
+    __slots__ = ("expiring", "help", "kind", "name", "series", "vectors")
+
+    def __init__(self, name: str, kind: Kind, help_text: str) -> None:
         self.name = name
         self.kind = kind
-        self.label_names = label_names
         self.help = help_text
-        self.ttl = ttl
-        self.series: dict[tuple[str, ...], Series] = {}
+        self.series: dict[LabelKey, Series] = {}
+        self.vectors: dict[tuple[str, ...], int] = {}
+        self.expiring = False  # some series has a TTL
 
 
 _SUFFIXES: Final = {"_sum": (Kind.HISTOGRAM, Kind.SUMMARY), "_count": (Kind.HISTOGRAM, Kind.SUMMARY),
@@ -209,36 +226,40 @@ _SUFFIXES: Final = {"_sum": (Kind.HISTOGRAM, Kind.SUMMARY), "_count": (Kind.HIST
 
 
 class SeriesRegistry:
-    """Families by name; see the module docstring for the rules it keeps."""
+    """Families by name; see the module docstring for the rules it keeps.
 
-    def __init__(self, max_series: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
+    ``max_series`` caps the series (0: no cap); ``reserved`` are names no series may take
+    (the adapter's own metric families, and the sample names they expose).
+    """
+
+    def __init__(
+        self,
+        max_series: int = DEFAULT_MAX_SERIES,
+        clock: Callable[[], float] = time.monotonic,
+        reserved: Collection[str] = (),
+    ) -> None:
         self.max_series = max_series
         self.clock = clock
+        self.reserved = frozenset(reserved)
         self.families: dict[str, Family] = {}
-        self.series_count: dict[Kind, int] = dict.fromkeys(Kind, 0)
+        self.vector_count: dict[Kind, int] = dict.fromkeys(Kind, 0)
         self.total_series = 0
 
-    def _family(
-        self, name: str, kind: Kind, label_names: tuple[str, ...], help_text: str, ttl: float
-    ) -> Family | Refusal:
-        family = self.families.get(name)
-        if family is not None:
-            if family.kind is not kind:
-                return Refusal.TYPE_CONFLICT
-            if family.label_names != label_names:
-                return Refusal.LABELS_CONFLICT
-            return family
+    def _family(self, name: str, kind: Kind, help_text: str) -> Family | Refusal:
         if self._name_clashes(name, kind):
             return Refusal.NAME_CONFLICT
-        family = Family(name, kind, label_names, help_text, ttl)
+        family = Family(name, kind, help_text)
         self.families[name] = family
         return family
 
     def _name_clashes(self, name: str, kind: Kind) -> bool:
         families = self.families
+        reserved = self.reserved
+        if name in reserved:
+            return True
         if kind is Kind.HISTOGRAM or kind is Kind.SUMMARY:
             for suffix, kinds in _SUFFIXES.items():
-                if kind in kinds and name + suffix in families:
+                if kind in kinds and (name + suffix in families or name + suffix in reserved):
                     return True
         for suffix, kinds in _SUFFIXES.items():
             if name.endswith(suffix):
@@ -251,53 +272,72 @@ class SeriesRegistry:
         self,
         name: str,
         kind: Kind,
-        label_names: tuple[str, ...],
-        label_values: tuple[str, ...],
+        labels: LabelKey,
         help_text: str,
         ttl: float,
         make: Callable[[float], Series],
     ) -> Series | Refusal:
         """The series ``name{labels}``, created with ``make`` if new; or why it was refused."""
         family = self.families.get(name)
-        if family is None or family.kind is not kind or family.label_names != label_names:
-            found = self._family(name, kind, label_names, help_text, ttl)
+        if family is None:
+            found = self._family(name, kind, help_text)
             if isinstance(found, Refusal):
                 return found
             family = found
-        series = family.series.get(label_values)
+        elif family.kind is not kind:
+            return Refusal.TYPE_CONFLICT
+        series = family.series.get(labels)
         now = self.clock()
-        if series is None:
-            if self.max_series and self.total_series >= self.max_series:
-                if not family.series:
-                    del self.families[name]
-                return Refusal.SERIES_LIMIT
-            series = family.series[label_values] = make(now)
-            self.series_count[kind] += 1
-            self.total_series += 1
-        else:
+        if series is not None:
             series.touched = now
-        if family.ttl != ttl:
-            family.ttl = ttl
+            return series
+        if self.max_series and self.total_series >= self.max_series:
+            if not family.series:
+                del self.families[name]
+            return Refusal.SERIES_LIMIT
+        series = family.series[labels] = make(now)
+        if ttl > 0:
+            series.ttl = ttl
+            family.expiring = True
+        names = labels[0]
+        vectors = family.vectors
+        count = vectors.get(names, 0)
+        if not count:
+            self.vector_count[kind] += 1
+        vectors[names] = count + 1
+        self.total_series += 1
         return series
 
     def expire(self) -> int:
-        """Remove series whose family TTL has passed since their last update; returns how many."""
+        """Remove series whose TTL has passed since their last update; returns how many."""
         now = self.clock()
         removed = 0
         for name in list(self.families):
             family = self.families[name]
-            if family.ttl <= 0:
+            if not family.expiring:
                 continue
-            horizon = now - family.ttl
-            stale = [key for key, series in family.series.items() if series.touched < horizon]
+            stale = [
+                key
+                for key, series in family.series.items()
+                if series.ttl and series.touched + series.ttl < now
+            ]
             for key in stale:
                 del family.series[key]
+                names = key[0]
+                left = family.vectors[names] - 1
+                if left:
+                    family.vectors[names] = left
+                else:
+                    del family.vectors[names]
+                    self.vector_count[family.kind] -= 1
             removed += len(stale)
-            self.series_count[family.kind] -= len(stale)
             if not family.series:
                 del self.families[name]
         self.total_series -= removed
         return removed
+
+    def __len__(self) -> int:
+        return self.total_series
 
     def __iter__(self) -> Iterator[Family]:
         return iter(list(self.families.values()))

@@ -1,9 +1,10 @@
 """The StatsD adapter as a podkit service: listeners -> parser -> exporter -> ``/metrics``.
 
 Wires the stages together and owns what changes at run time: the mapping (loaded at start,
-reloaded on SIGHUP or ``/-/reload``, a bad file keeps the old mapping and is counted), the
-listeners and relay, the TTL sweep, and the HTTP surface (``--web.telemetry-path`` with the
-series and the self-metrics, the lifecycle endpoints with ``--web.enable-lifecycle``).
+reloaded on SIGHUP or ``/-/reload``; a bad, empty or truncated file keeps the old mapping and is
+counted), the listeners and relay, the TTL sweep, and the HTTP surface: ``--web.telemetry-path``
+(one text page, see :mod:`podkit.statsd_adapter.exposition`), statsd_exporter's ``/-/healthy``
+and ``/-/ready``, and with ``--web.enable-lifecycle`` ``/-/reload`` and ``/-/quit``.
 Embeddable::
 
     async with StatsdAdapter(StatsdSettings(listen_tcp=None)) as adapter:
@@ -15,21 +16,23 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Mapping
 
 from aiohttp import web
+from prometheus_client import generate_latest
 
 from podkit.core import Service, metrics_response
 from podkit.statsd_adapter import __version__
-from podkit.statsd_adapter.exporter import Exporter
-from podkit.statsd_adapter.exposition import render
+from podkit.statsd_adapter.exporter import Exporter, ExportStats
+from podkit.statsd_adapter.exposition import render, self_metric_names
 from podkit.statsd_adapter.line import LineParser
 from podkit.statsd_adapter.listener import ListenerStats, TcpListener, UdpListener, UnixgramListener
 from podkit.statsd_adapter.mapper import MapperConfigError, MetricMapper, load_mapper
+from podkit.statsd_adapter.metrics import SELF_METRIC_NAMES, AdapterCollector
 from podkit.statsd_adapter.registry import SeriesRegistry
 from podkit.statsd_adapter.relay import Relay
 from podkit.statsd_adapter.settings import StatsdSettings
 from podkit.statsd_adapter.stats import ParseStats
-from podkit.statsd_adapter.telemetry import AdapterCollector
 
 __all__ = ["StatsdAdapter"]
 
@@ -60,32 +63,26 @@ class StatsdAdapter(Service[StatsdSettings]):
             sets=s.parse_sets,
             max_observer_repeat=s.max_observer_repeat,
         )
-        self.mapper = self._load_mapper()
+        self.mapper: MetricMapper = self._load_mapper()
+        self.relay: Relay | None = None
+        self.flushes = 0
+        self._reloads = {"success": 0, "failure": 0}
+        self._udp: UdpListener | None = None
+        self._listeners: list[UdpListener | TcpListener | UnixgramListener] = []
         self.series = SeriesRegistry(max_series=s.max_series)
         self.exporter = Exporter(
             self.mapper,
             self.series,
             set_window=s.set_window,
             set_max_members=s.set_max_members,
+            on_series_limit=self._series_limit_hit,
         )
-        self.relay: Relay | None = None
-        self._udp: UdpListener | None = None
-        self._listeners: list[UdpListener | TcpListener | UnixgramListener] = []
-        self.reloads = {"success": 0, "failure": 0}
-        self.registry.register(
-            AdapterCollector(
-                self.parse_stats,
-                self.listen_stats,
-                self.exporter.stats,
-                self.series,
-                lambda: len(self.mapper),
-                lambda: self._udp.kernel_drops() if self._udp is not None else None,
-                lambda: self.relay,
-                self.reloads,
-                lambda: self.mapper.cache,
-            )
-        )
+        self.registry.register(AdapterCollector(self))
+        # series may not take the names of the page's other families (process_*, our own)
+        self.series.reserved = SELF_METRIC_NAMES | self_metric_names(generate_latest(self.registry))
         self.admin.add_route("GET", s.telemetry_path, self._metrics)
+        self.admin.add_route("GET", "/-/healthy", self._healthy)
+        self.admin.add_route("GET", "/-/ready", self._ready)
         if s.enable_lifecycle:
             for method in ("PUT", "POST"):
                 self.admin.add_route(method, "/-/reload", self._reload_endpoint)
@@ -117,11 +114,35 @@ class StatsdAdapter(Service[StatsdSettings]):
             cache_type=self.settings.cache_type,
         )
 
+    # --- what the self-metrics read (podkit.statsd_adapter.metrics.Observed) ------------------
+
+    @property
+    def export_stats(self) -> ExportStats:
+        return self.exporter.stats
+
+    @property
+    def reloads(self) -> Mapping[str, int]:
+        return self._reloads
+
+    def udp_drops(self) -> int | None:
+        return self._udp.kernel_drops() if self._udp is not None else None
+
+    def _series_limit_hit(self, limit: int) -> None:
+        self.log.warning(
+            "series limit reached; new series are dropped and counted in "
+            'statsd_exporter_events_dropped_total{reason="series_limit"} '
+            "(raise --statsd.max-series if this is expected)",
+            limit=limit,
+        )
+
     # --- the data path ----------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
         """Handle one packet (or a block of TCP lines): parse, map, update series, relay."""
-        self.exporter.handle(self.parser.parse_packet(data))
+        events = self.parser.parse_packet(data)
+        if events:
+            self.flushes += 1
+            self.exporter.handle(events)
         if self.relay is not None:
             self.relay.relay(data)
 
@@ -160,6 +181,7 @@ class StatsdAdapter(Service[StatsdSettings]):
             tcp=str(s.listen_tcp) if s.listen_tcp else None,
             unixgram=s.listen_unixgram or None,
             mappings=len(self.mapper),
+            max_series=s.max_series,
         )
 
     async def on_stop(self) -> None:
@@ -183,20 +205,21 @@ class StatsdAdapter(Service[StatsdSettings]):
         try:
             mapper = self._load_mapper()
         except MapperConfigError as exc:
-            self.reloads["failure"] += 1
+            self._reloads["failure"] += 1
             raise MapperConfigError(
                 f"mapping reload failed, keeping the old mapping: {exc}"
             ) from None
         self.mapper = mapper
         self.exporter.use_mapper(mapper)
-        self.reloads["success"] += 1
+        self._reloads["success"] += 1
         self.log.info("mapping reloaded", mappings=len(mapper))
 
     # --- HTTP -------------------------------------------------------------------------------------
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
-        series = (await self.render_series()).encode()
-        return metrics_response(request, self.registry, before=series)
+        """One text-format page: the series, then the adapter's own metrics."""
+        page = (await self.render_series()).encode() + generate_latest(self.registry)
+        return metrics_response(request, self.registry, body=page)
 
     async def render_series(self, families_per_slice: int = 200) -> str:
         """The series in the text format, rendered in slices of families with the event loop
@@ -209,14 +232,24 @@ class StatsdAdapter(Service[StatsdSettings]):
             await asyncio.sleep(0)
         return "".join(parts)
 
+    async def _healthy(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(text="Statsd Exporter is Healthy.\n")
+
+    async def _ready(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(text="Statsd Exporter is Ready.\n")
+
     async def _reload_endpoint(self, request: web.Request) -> web.StreamResponse:
+        if not self.settings.mapping_config:
+            self.log.warning("lifecycle reload requested but there is no mapping file to reload")
+            return web.Response(text="Requesting reload")
         try:
             await self.on_reload()
         except MapperConfigError as exc:
+            self.log.error("reload failed; keeping the previous configuration", error=str(exc))
             return web.Response(status=500, text=f"failed to reload config: {exc}\n")
-        return web.Response(text="OK\n")
+        return web.Response(text="Requesting reload")
 
     async def _quit_endpoint(self, request: web.Request) -> web.StreamResponse:
         self.log.info("quit requested over HTTP")
         asyncio.get_running_loop().call_soon(self.finish, 0)
-        return web.Response(text="Requesting termination... Goodbye!\n")
+        return web.Response(text="Requesting termination... Goodbye!")

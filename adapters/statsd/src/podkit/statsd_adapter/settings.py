@@ -2,10 +2,10 @@
 
 Every statsd_exporter flag that means something here keeps its name and default (``--statsd.*``,
 ``--web.*``, ``--check-config``, the ``--no-`` forms of the tag switches); env vars are
-``STATSD_ADAPTER_<NAME>``. Two defaults differ on purpose: the StatsD listeners bind loopback
-(``127.0.0.1:9125``) because in a pod the app sends to localhost, and the event queue flags are
-accepted for compatibility only (events are handled as each packet is read; the socket buffer,
-``--statsd.read-buffer``, is the queue).
+``STATSD_ADAPTER_<NAME>``. Defaults that differ on purpose: the StatsD listeners bind loopback
+(``127.0.0.1:9125``) because in a pod the app sends to localhost; the queue flags are accepted
+for compatibility only (events are handled as each packet is read; the socket buffer,
+``--statsd.read-buffer``, is the queue); ``--statsd.max-series`` caps the series by default.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from typing import Any
 
 from podkit.core import HostPort, ServiceSettings, SettingsError, setting
 from podkit.core import values as v
+from podkit.statsd_adapter.line import DEFAULT_MAX_OBSERVER_REPEAT
+from podkit.statsd_adapter.listener import DEFAULT_TCP_BUFFER
 from podkit.statsd_adapter.mapper.cache import CACHE_TYPES
+from podkit.statsd_adapter.registry import DEFAULT_MAX_SERIES
 
 __all__ = ["StatsdSettings"]
 
 _ADDRESS = v.optional(v.HOST_PORT)
 _LOG_FORMAT = v.choice("auto", "json", "text")
+_LOG_LEVEL = v.choice("debug", "info", "warning", "error")
 
 
 def _octal_mode(raw: Any) -> int:
@@ -44,7 +48,15 @@ class StatsdSettings(ServiceSettings):
             "help": "address for /metrics, /healthz, /readyz and the lifecycle endpoints; "
             "empty turns the web server off",
         },
-        "log_level": {"flag": "--log.level", "aliases": ("--log-level",)},
+        "log_level": {
+            "flag": "--log.level",
+            "aliases": ("--log-level",),
+            "parser": v.Parser(
+                lambda raw: "warning" if str(raw).lower() == "warn" else _LOG_LEVEL(raw),
+                "one of debug, info, warn, warning, error",
+                metavar="{debug,info,warn,error}",
+            ),
+        },
         "log_format": {
             "flag": "--log.format",
             "aliases": ("--log-format",),
@@ -92,10 +104,11 @@ class StatsdSettings(ServiceSettings):
         group="statsd",
     )
     tcp_max_line: int = setting(
-        default=65536,
+        default=DEFAULT_TCP_BUFFER,
         parse=v.SIZE,
         flag="--statsd.tcp-max-line-length",
-        help="longest TCP line accepted; a longer one closes that connection and is counted",
+        help="TCP read buffer per connection, as statsd_exporter's: a line that does not fit in it "
+        "with its newline is counted as too long and closes that connection",
         group="statsd",
     )
     mapping_config: str = setting(
@@ -122,6 +135,12 @@ class StatsdSettings(ServiceSettings):
         default=10000,
         flag="--statsd.event-queue-size",
         help="accepted for statsd_exporter compatibility; events are handled as packets arrive",
+        group="statsd",
+    )
+    udp_packet_queue_size: int = setting(
+        default=10000,
+        flag="--statsd.udp-packet-queue-size",
+        help="accepted for statsd_exporter compatibility; packets are handled as they are read",
         group="statsd",
     )
     event_flush_threshold: int = setting(
@@ -186,16 +205,17 @@ class StatsdSettings(ServiceSettings):
         group="series",
     )
     max_series: int = setting(
-        default=0,
+        default=DEFAULT_MAX_SERIES,
         flag="--statsd.max-series",
-        help="most series kept at once (0: no limit); past it new series are dropped and "
-        "counted while existing ones keep updating",
+        help="most series kept at once (0: no limit); past it new series are dropped, counted "
+        "and logged once while existing ones keep updating",
         group="series",
     )
     max_observer_repeat: int = setting(
-        default=1000,
+        default=DEFAULT_MAX_OBSERVER_REPEAT,
         flag="--statsd.max-sample-repeat",
-        help="most observations one sampled timer line may stand for (@0.0001 would be 10000)",
+        help="most observations one sampled timer line may stand for (int(1/rate), so @0.0001 "
+        "is 10000)",
         group="series",
     )
     relay_address: HostPort | None = setting(
@@ -225,6 +245,21 @@ class StatsdSettings(ServiceSettings):
         help="serve PUT/POST /-/reload and /-/quit",
         group="web",
     )
+    web_config_file: str = setting(
+        default="",
+        flag="--web.config.file",
+        metavar="FILE",
+        help="statsd_exporter's TLS/basic-auth web config; not supported: only empty is accepted",
+        group="web",
+        hidden=True,
+    )
+    web_systemd_socket: bool = setting(
+        default=False,
+        flag="--web.systemd-socket",
+        help="statsd_exporter's systemd socket activation; not supported",
+        group="web",
+        hidden=True,
+    )
     check_config: bool = setting(
         default=False,
         flag="--check-config",
@@ -251,3 +286,14 @@ class StatsdSettings(ServiceSettings):
                 raise SettingsError(f"{decl.describe()} must not be negative")
         if self.relay_packet_length < 64:
             raise SettingsError("--statsd.relay.packet-length must be at least 64 bytes")
+        if self.tcp_max_line < 16:
+            raise SettingsError("--statsd.tcp-max-line-length must be at least 16 bytes")
+        if self.max_observer_repeat < 1:
+            raise SettingsError("--statsd.max-sample-repeat must be at least 1")
+        if self.web_config_file:
+            raise SettingsError(
+                "--web.config.file (TLS and basic auth) is not supported; terminate TLS in front "
+                "of the adapter or leave the flag out"
+            )
+        if self.web_systemd_socket:
+            raise SettingsError("--web.systemd-socket is not supported; use --web.listen-address")

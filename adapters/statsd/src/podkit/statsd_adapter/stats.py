@@ -22,6 +22,7 @@ from typing import Final
 __all__ = [
     "ILLEGAL_EVENT",
     "INVALID_EXTENDED_AGGREGATE_TYPE",
+    "INVALID_LABEL_NAME",
     "INVALID_SAMPLE_FACTOR",
     "MALFORMED_COMPONENT",
     "MALFORMED_CONTAINER_ID",
@@ -42,6 +43,8 @@ MALFORMED_VALUE: Final = "malformed_value"
 INVALID_SAMPLE_FACTOR: Final = "invalid_sample_factor"
 MALFORMED_CONTAINER_ID: Final = "malformed_container_id"
 ILLEGAL_EVENT: Final = "illegal_event"
+INVALID_LABEL_NAME: Final = "invalid_label_name"
+"""podkit's: a tag named ``__...`` (reserved by Prometheus); statsd_exporter has no such reason."""
 
 SAMPLE_ERROR_REASONS: Final[tuple[str, ...]] = (
     MALFORMED_LINE,
@@ -53,6 +56,7 @@ SAMPLE_ERROR_REASONS: Final[tuple[str, ...]] = (
     INVALID_SAMPLE_FACTOR,
     MALFORMED_CONTAINER_ID,
     ILLEGAL_EVENT,
+    INVALID_LABEL_NAME,
 )
 
 

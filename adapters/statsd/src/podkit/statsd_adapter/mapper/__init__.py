@@ -1,13 +1,14 @@
 """The mapping stage: statsd_exporter's mapping YAML, glob FSM, regex rules and lookup cache.
 
-Build a :class:`MetricMapper` with :func:`load_mapper` (or ``MetricMapper.from_file``/
-``from_yaml``) and call ``get_mapping(name, event.metric_type)`` (Go-shaped ``(mapping, labels)``)
-or ``lookup(name, event.metric_type)`` (a resolved :class:`MappingResult`) per event;
-:class:`MapperConfigError` explains any invalid configuration. ``Mapper`` and ``MappingError``
-are short aliases of ``MetricMapper`` and ``MapperConfigError``.
+Build a :class:`MetricMapper` with :func:`load_mapper` (a file path, or none for no mappings),
+``MetricMapper.from_file`` or ``MetricMapper.from_yaml``, then call
+``get_mapping(name, event.metric_type)`` per event: it answers with a cached
+:class:`MappingResult` (the escaped Prometheus name, the labels, and every option resolved
+against ``defaults``). :class:`MapperConfigError` explains any invalid configuration.
+``Mapper`` and ``MappingError`` are short aliases of ``MetricMapper`` and ``MapperConfigError``.
 """
 
-from .cache import (
+from podkit.statsd_adapter.mapper.cache import (
     CACHE_TYPES,
     DEFAULT_CACHE_SIZE,
     LookupCache,
@@ -15,9 +16,9 @@ from .cache import (
     RandomReplacementCache,
     make_cache,
 )
-from .config import MapperConfigError, load_config, load_config_file
-from .mapper import MappingResult, MetricMapper, load_mapper
-from .schema import (
+from podkit.statsd_adapter.mapper.config import MapperConfigError, load_config, load_config_file
+from podkit.statsd_adapter.mapper.mapper import MappingResult, MetricMapper, load_mapper
+from podkit.statsd_adapter.mapper.schema import (
     DEFAULT_BUCKETS,
     DEFAULT_QUANTILES,
     Action,

@@ -4,10 +4,12 @@ Accepts exactly what statsd_exporter 0.30 accepts, with the same defaulting:
 
 * top level: ``defaults``, ``mappings``;
 * ``defaults``: ``observer_type`` (legacy spelling ``timer_type``), ``match_type``,
-  ``glob_disable_ordering``, ``ttl``, ``summary_options``, ``histogram_options``;
+  ``glob_disable_ordering``, ``ttl``, ``summary_options``, ``histogram_options``, and the older
+  ``buckets`` and ``quantiles`` (used when the options leave them empty);
 * a mapping: ``match``, ``name``, ``labels``, ``honor_labels``, ``observer_type``/``timer_type``,
   ``match_type``, ``help``, ``action``, ``match_metric_type``, ``ttl``, ``summary_options``,
-  ``histogram_options``, ``scale``;
+  ``histogram_options``, ``scale`` (statsd_exporter 0.30 no longer takes ``buckets`` or
+  ``quantiles`` here; the error says where they go);
 * ``summary_options``: ``quantiles`` (each ``quantile``/``error``), ``max_age``, ``age_buckets``,
   ``buf_cap``; ``histogram_options``: ``buckets``, ``native_histogram_bucket_factor``,
   ``native_histogram_max_buckets``.
@@ -15,7 +17,9 @@ Accepts exactly what statsd_exporter 0.30 accepts, with the same defaulting:
 Anything else -- an unknown or misspelt key, a duplicate key, a wrong type, a bad enum value, an
 invalid label or metric name, a glob that is not a metric pattern, a regex RE2 would refuse -- is
 a :class:`MapperConfigError` whose message names the place (``mappings[3] (match "a.*")``) and
-the key. Load-time defaulting follows statsd_exporter: empty default buckets/quantiles fall back
+the key. A label name starting with ``__`` is refused too: Prometheus reserves those names, and
+statsd_exporter, which takes them, fails every scrape after such a series appears. Load-time
+defaulting follows statsd_exporter: empty default buckets/quantiles fall back
 to Prometheus' and statsd_exporter's, histogram/summary observers inherit the default options
 they leave unset, and a mapping without ``ttl`` inherits the default TTL.
 """
@@ -29,11 +33,10 @@ from typing import Any, TypeVar
 import yaml
 
 from podkit.core.durations import parse_go_duration
-
-from ..event import MetricType
-from ..gofloat import parse_float
-from .goregex import GoRegexError, compile_go_regex
-from .schema import (
+from podkit.statsd_adapter.event import MetricType
+from podkit.statsd_adapter.gofloat import parse_float
+from podkit.statsd_adapter.mapper.goregex import GoRegexError, compile_go_regex
+from podkit.statsd_adapter.mapper.schema import (
     DEFAULT_BUCKETS,
     DEFAULT_QUANTILES,
     Action,
@@ -63,6 +66,8 @@ _TOP_KEYS = ("defaults", "mappings")
 _DEFAULTS_KEYS = (
     "observer_type",
     "timer_type",
+    "buckets",
+    "quantiles",
     "match_type",
     "glob_disable_ordering",
     "ttl",
@@ -88,10 +93,6 @@ _MAPPING_KEYS = (
 _SUMMARY_KEYS = ("quantiles", "max_age", "age_buckets", "buf_cap")
 _QUANTILE_KEYS = ("quantile", "error")
 _HISTOGRAM_KEYS = ("buckets", "native_histogram_bucket_factor", "native_histogram_max_buckets")
-_REMOVED_HINTS = {
-    "quantiles": "top-level quantiles were removed; use summary_options.quantiles",
-    "buckets": "top-level buckets were removed; use histogram_options.buckets",
-}
 _UINT32_MAX = 2**32 - 1
 
 E = TypeVar("E")
@@ -209,10 +210,16 @@ def _as_list(value: Any, where: str, key: str) -> list[Any]:
     return value
 
 
+_MOVED = {
+    "quantiles": "in a mapping, quantiles go under summary_options",
+    "buckets": "in a mapping, buckets go under histogram_options",
+}
+
+
 def _check_keys(node: Mapping[Any, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in node:
         if key not in allowed:
-            hint = _REMOVED_HINTS.get(key) if isinstance(key, str) else None
+            hint = _MOVED.get(key) if isinstance(key, str) else None
             detail = hint or f"allowed keys: {', '.join(allowed)}"
             raise MapperConfigError(f"{where}: unknown key {key!r} ({detail})")
 
@@ -276,19 +283,30 @@ def _observer(node: Mapping[str, Any], where: str) -> ObserverType | None:
 # -- options -------------------------------------------------------------------------------------
 
 
-def _summary_options(value: Any, where: str) -> SummaryOptions:
-    node = _as_dict(value, where)
-    _check_keys(node, _SUMMARY_KEYS, where)
+def _quantiles(value: Any, where: str) -> tuple[Quantile, ...]:
     quantiles: list[Quantile] = []
-    for i, item in enumerate(_as_list(node.get("quantiles"), where, "quantiles")):
+    for i, item in enumerate(_as_list(value, where, "quantiles")):
         item_where = f"{where}.quantiles[{i}]"
         entry = _as_dict(item, item_where)
         _check_keys(entry, _QUANTILE_KEYS, item_where)
         quantile = _as_float(entry.get("quantile", 0), item_where, "quantile")
         error = _as_float(entry.get("error", 0), item_where, "error")
         quantiles.append(Quantile(quantile, error))
+    return tuple(quantiles)
+
+
+def _buckets(value: Any, where: str) -> tuple[float, ...]:
+    return tuple(
+        _as_float(b, where, f"buckets[{i}]")
+        for i, b in enumerate(_as_list(value, where, "buckets"))
+    )
+
+
+def _summary_options(value: Any, where: str) -> SummaryOptions:
+    node = _as_dict(value, where)
+    _check_keys(node, _SUMMARY_KEYS, where)
     return SummaryOptions(
-        quantiles=tuple(quantiles),
+        quantiles=_quantiles(node.get("quantiles"), where),
         max_age=_as_duration(node.get("max_age"), where, "max_age"),
         age_buckets=_as_uint32(node.get("age_buckets"), where, "age_buckets"),
         buf_cap=_as_uint32(node.get("buf_cap"), where, "buf_cap"),
@@ -298,10 +316,7 @@ def _summary_options(value: Any, where: str) -> SummaryOptions:
 def _histogram_options(value: Any, where: str) -> HistogramOptions:
     node = _as_dict(value, where)
     _check_keys(node, _HISTOGRAM_KEYS, where)
-    buckets = tuple(
-        _as_float(b, where, f"buckets[{i}]")
-        for i, b in enumerate(_as_list(node.get("buckets"), where, "buckets"))
-    )
+    buckets = _buckets(node.get("buckets"), where)
     factor = node.get("native_histogram_bucket_factor")
     return HistogramOptions(
         buckets=buckets,
@@ -331,6 +346,12 @@ def _defaults(value: Any) -> Defaults:
         if node.get("histogram_options") is not None
         else HistogramOptions()
     )
+    legacy_quantiles = _quantiles(node.get("quantiles"), where)
+    if not summary.quantiles and legacy_quantiles:
+        summary = SummaryOptions(legacy_quantiles)  # statsd_exporter drops the other options too
+    legacy_buckets = _buckets(node.get("buckets"), where)
+    if not histogram.buckets and legacy_buckets:
+        histogram = HistogramOptions(legacy_buckets)
     if not summary.quantiles:
         summary = SummaryOptions(
             DEFAULT_QUANTILES, summary.max_age, summary.age_buckets, summary.buf_cap
@@ -369,6 +390,11 @@ def _mapping(index: int, value: Any, defaults: Defaults) -> MetricMapping:
         if not isinstance(key, str) or not _LABEL_NAME_RE.fullmatch(key):
             raise MapperConfigError(
                 f"{where}: invalid label key {key!r} (label names match [a-zA-Z_][a-zA-Z0-9_]+)"
+            )
+        if key.startswith("__"):
+            raise MapperConfigError(
+                f"{where}: label name {key!r} is reserved (names starting with __ are "
+                "Prometheus' own)"
             )
         labels[key] = _as_str(label_value, where, f"labels.{key}")
 
@@ -472,13 +498,35 @@ def load_config(text: str) -> MapperConfig:
     return MapperConfig(defaults=defaults, mappings=mappings)
 
 
+def _looks_truncated(text: str) -> str | None:
+    """Why a mapping *file* looks cut short (a half-written ConfigMap), or None.
+
+    An empty file (or only comments) and a ``mappings:`` key with nothing after it are refused
+    for files, where they mean a write in progress; :func:`load_config` still takes them, as
+    statsd_exporter does, for configurations built in code.
+    """
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None  # load_config says what is wrong
+    if document is None:
+        return "the file is empty (a half-written file?); an empty mapping would unmap everything"
+    if isinstance(document, dict) and "mappings" in document and document["mappings"] is None:
+        return "'mappings:' has no entries (a truncated file?); write 'mappings: []' for none"
+    return None
+
+
 def load_config_file(path: str) -> MapperConfig:
-    """Read and validate a mapping file; unreadable files are a :class:`MapperConfigError` too."""
+    """Read and validate a mapping file; unreadable, empty or truncated files are a
+    :class:`MapperConfigError` too."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise MapperConfigError(f"cannot read mapping config {path}: {exc}") from None
+    problem = _looks_truncated(text)
+    if problem is not None:
+        raise MapperConfigError(f"{path}: {problem}")
     try:
         return load_config(text)
     except MapperConfigError as exc:

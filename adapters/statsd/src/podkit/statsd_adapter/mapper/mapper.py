@@ -20,13 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..escape import escape_metric_name
-from ..event import EMPTY_LABELS, MetricType
-from .cache import DEFAULT_CACHE_SIZE, LookupCache, make_cache
-from .config import load_config, load_config_file
-from .glob import GlobMatcher
-from .goregex import compile_go_regex
-from .schema import (
+from podkit.statsd_adapter.escape import escape_metric_name
+from podkit.statsd_adapter.event import EMPTY_LABELS, MetricType
+from podkit.statsd_adapter.mapper.cache import DEFAULT_CACHE_SIZE, LookupCache, make_cache
+from podkit.statsd_adapter.mapper.config import load_config, load_config_file
+from podkit.statsd_adapter.mapper.glob import GlobMatcher
+from podkit.statsd_adapter.mapper.goregex import compile_go_regex
+from podkit.statsd_adapter.mapper.schema import (
     Action,
     Defaults,
     MapperConfig,
@@ -35,7 +35,7 @@ from .schema import (
     ObserverType,
     SummaryOptions,
 )
-from .template import ExpandTemplate, GlobTemplate
+from podkit.statsd_adapter.mapper.template import ExpandTemplate, GlobTemplate
 
 __all__ = ["MappingResult", "MetricMapper", "load_mapper"]
 

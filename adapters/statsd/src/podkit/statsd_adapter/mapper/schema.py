@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..event import MetricType
+from podkit.statsd_adapter.event import MetricType
 
 __all__ = [
     "DEFAULT_BUCKETS",
