@@ -60,7 +60,7 @@ from podkit.statsd_adapter.stats import (
     ParseStats,
 )
 
-__all__ = ["DEFAULT_MAX_OBSERVER_REPEAT", "ErrorCallback", "LineParser"]
+__all__ = ["DEFAULT_MAX_OBSERVER_REPEAT", "ErrorCallback", "LineParser", "SamplePlan"]
 
 #: Default cap on how many times one observer sample is repeated for its sample rate.
 DEFAULT_MAX_OBSERVER_REPEAT = 1_000_000
@@ -208,6 +208,29 @@ class _Suffix:
         self.rates = tuple(rates)
         self.repeat = repeat
         self.tag_errors = tag_errors
+
+
+class SamplePlan:
+    """What :meth:`LineParser.plan` found a line shape to make, whatever its (valid) value."""
+
+    __slots__ = ("labels", "name", "rates", "repeat", "stat_type")
+
+    def __init__(
+        self,
+        name: str,
+        stat_type: str,
+        labels: Mapping[str, str],
+        rates: tuple[float, ...],
+        repeat: int,
+    ) -> None:
+        self.name = name
+        self.stat_type = stat_type
+        self.labels = labels
+        self.rates = rates
+        self.repeat = repeat
+
+
+_PLANNED_TYPES = frozenset(("c", "g", "ms", "h", "d"))
 
 
 class LineParser:
@@ -381,6 +404,46 @@ class LineParser:
                 self._error(ILLEGAL_EVENT, line)
         stats.samples_received += samples
         stats.tags_received += tagged
+
+    def plan(self, name: str, suffix: str) -> SamplePlan | None:
+        """The one event a line ``name:VALUE|suffix`` makes for any plain number ``VALUE``
+        (``[0-9.eE+-]``, no ``:``) -- or None when the line is anything else (several samples,
+        a set, an error or a tag error of any kind), so only the general path may take it.
+
+        For callers that memoize per line shape (:mod:`podkit.statsd_adapter.pipeline`):
+        parsing such a line gives exactly ``SamplePlan`` applied to the value, and counts one
+        sample, and one tagged sample when ``labels`` is not empty.
+        """
+        if not name:
+            return None
+        labels: Mapping[str, str] = EMPTY_LABELS
+        if (
+            (self._signalfx and ("[" in name or "]" in name))
+            or (self._librato and "#" in name)
+            or (self._influxdb and "," in name)
+        ):
+            name, errors, maybe_labels = self._split_name(name)
+            if errors or maybe_labels is None:
+                return None
+            labels = maybe_labels
+        dogstatsd = suffix[:1] == "#" or "|#" in suffix
+        if (labels and dogstatsd) or (":" in suffix and not dogstatsd):
+            return None
+        rates: tuple[float, ...] = ()
+        repeat = 1
+        stat_type = suffix
+        if "|" in suffix:
+            template = _Suffix(suffix, self._dogstatsd)
+            if template.too_many or template.errors or template.tag_errors or template.fatal:
+                return None
+            stat_type = template.stat_type
+            if template.labels:
+                labels = template.labels if not labels else {**labels, **template.labels}
+            rates = template.rates
+            repeat = min(template.repeat, self._max_repeat)
+        if stat_type not in _PLANNED_TYPES or (stat_type == "s" and self._sets) or repeat <= 0:
+            return None
+        return SamplePlan(name, stat_type, labels, rates, repeat)
 
     # -- samples -------------------------------------------------------------------------------
 

@@ -22,10 +22,10 @@ series and lowers ``statsd_exporter_metrics_total``.
 from __future__ import annotations
 
 import bisect
-import random
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from enum import StrEnum
+from random import random as _random
 from typing import Final
 
 from podkit.statsd_adapter.mapper.schema import DEFAULT_QUANTILES, SummaryOptions
@@ -115,7 +115,17 @@ class SummarySeries(Series):
     default objectives.
     """
 
-    __slots__ = ("_head", "_rotated", "_samples", "_seen", "count", "options")
+    __slots__ = (
+        "_cap",
+        "_head",
+        "_next",
+        "_rotated",
+        "_samples",
+        "_seen",
+        "_width",
+        "count",
+        "options",
+    )
 
     def __init__(self, now: float, options: SummaryOptions) -> None:
         super().__init__(now)
@@ -124,12 +134,15 @@ class SummarySeries(Series):
         self.count = 0
         self._samples: list[list[float]] = [[] for _ in range(buckets)]
         self._seen = [0] * buckets
+        self._cap = options.buf_cap or DEFAULT_BUF_CAP
+        self._width = (options.max_age or DEFAULT_MAX_AGE) / buckets
         self._rotated = now
+        self._next = now + self._width  # no rotation is due before this
         self._head = 0
 
     def _rotate(self, now: float) -> None:
         buckets = len(self._samples)
-        width = (self.options.max_age or DEFAULT_MAX_AGE) / buckets
+        width = self._width
         steps = int((now - self._rotated) // width) if width > 0 else 0
         if steps <= 0:
             return
@@ -138,19 +151,21 @@ class SummarySeries(Series):
             self._samples[self._head] = []
             self._seen[self._head] = 0
         self._rotated += steps * width
+        self._next = self._rotated + width
 
     def observe(self, value: float, now: float) -> None:
         self.count += 1
         self.value += value
-        self._rotate(now)
-        bucket = self._samples[self._head]
-        self._seen[self._head] += 1
-        cap = self.options.buf_cap or DEFAULT_BUF_CAP
-        if len(bucket) < cap:
+        if now >= self._next:
+            self._rotate(now)
+        head = self._head
+        bucket = self._samples[head]
+        seen = self._seen[head] = self._seen[head] + 1
+        if len(bucket) < self._cap:
             bucket.append(value)
         else:
-            slot = random.randrange(self._seen[self._head])  # noqa: S311 - sampling, not security
-            if slot < cap:
+            slot = int(_random() * seen)  # noqa: S311 - sampling, not security
+            if slot < self._cap:
                 bucket[slot] = value
 
     def quantiles(self, now: float) -> list[tuple[float, float]]:
@@ -244,6 +259,8 @@ class SeriesRegistry:
         self.families: dict[str, Family] = {}
         self.vector_count: dict[Kind, int] = dict.fromkeys(Kind, 0)
         self.total_series = 0
+        self.generation = 0
+        """Bumped whenever series are removed, so holders of series objects know to let go."""
 
     def _family(self, name: str, kind: Kind, help_text: str) -> Family | Refusal:
         if self._name_clashes(name, kind):
@@ -334,6 +351,8 @@ class SeriesRegistry:
             if not family.series:
                 del self.families[name]
         self.total_series -= removed
+        if removed:
+            self.generation += 1
         return removed
 
     def __len__(self) -> int:

@@ -1,4 +1,4 @@
-"""The StatsD adapter as a podkit service: listeners -> parser -> exporter -> ``/metrics``.
+"""The StatsD adapter as a podkit service: listeners -> pipeline (parser, exporter) -> ``/metrics``.
 
 Wires the stages together and owns what changes at run time: the mapping (loaded at start,
 reloaded on SIGHUP or ``/-/reload``; a bad, empty or truncated file keeps the old mapping and is
@@ -29,6 +29,7 @@ from podkit.statsd_adapter.line import LineParser
 from podkit.statsd_adapter.listener import ListenerStats, TcpListener, UdpListener, UnixgramListener
 from podkit.statsd_adapter.mapper import MapperConfigError, MetricMapper, load_mapper
 from podkit.statsd_adapter.metrics import SELF_METRIC_NAMES, AdapterCollector
+from podkit.statsd_adapter.pipeline import Pipeline
 from podkit.statsd_adapter.registry import SeriesRegistry
 from podkit.statsd_adapter.relay import Relay
 from podkit.statsd_adapter.settings import StatsdSettings
@@ -77,6 +78,7 @@ class StatsdAdapter(Service[StatsdSettings]):
             set_max_members=s.set_max_members,
             on_series_limit=self._series_limit_hit,
         )
+        self.pipeline = Pipeline(self.parser, self.exporter)
         self.registry.register(AdapterCollector(self))
         # series may not take the names of the page's other families (process_*, our own)
         self.series.reserved = SELF_METRIC_NAMES | self_metric_names(generate_latest(self.registry))
@@ -139,10 +141,8 @@ class StatsdAdapter(Service[StatsdSettings]):
 
     def feed(self, data: bytes) -> None:
         """Handle one packet (or a block of TCP lines): parse, map, update series, relay."""
-        events = self.parser.parse_packet(data)
-        if events:
+        if self.pipeline.feed(data):
             self.flushes += 1
-            self.exporter.handle(events)
         if self.relay is not None:
             self.relay.relay(data)
 
