@@ -1,10 +1,15 @@
 """StatsD adapter throughput, loss and scrape cost, beside a bare asyncio UDP sink.
 
-Run: ``uv run python benchmarks/statsd_adapter.py [--quick]``. One run prints, side by side:
+Run: ``uv run python benchmarks/statsd_adapter.py [--quick] [--baseline REV]``. One run prints,
+side by side, for this tree's adapter, the adapter as it was at ``--baseline`` (default: the
+commit before the memoizing pipeline, "today" in issue 12; its sources are taken with
+``git archive``) and a bare asyncio UDP sink that only counts lines (the ceiling of any Python
+receiver on this machine):
 
-* the highest rate of 20-line UDP packets (lines/s) the adapter takes with zero loss, found by
-  a search over rates, and the same figure for a reference receiver in this run (a bare asyncio
-  UDP socket that only counts lines, the ceiling of any Python receiver on this machine);
+* the highest rate of 20-line UDP packets (lines/s) each takes with zero loss, found by a search
+  over rates (the Python sender tops out near 1M lines/s here, which caps every figure);
+* the CPU each uses per line at a fixed 20k lines/s, where none loses anything (user + system
+  time of the receiver process, from /proc);
 * the loss at twice the adapter's lossless rate, split into what the kernel dropped (the
   socket's drops in /proc/net/udp, and Udp RcvbufErrors in /proc/net/snmp) and what the adapter
   lost after reading;
@@ -25,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.request
@@ -69,10 +75,26 @@ def snmp_rcvbuf_errors() -> int:
     return int(values[header.index("RcvbufErrors")])
 
 
-class Receiver:
-    """Either the adapter or the bare sink; reports how many lines it has taken in."""
+BASELINE = "670e8d5"  # main before the memoizing pipeline (issue 12's "today")
 
-    def __init__(self, kind: str) -> None:
+
+def baseline_sources(revision: str, into: Path) -> str:
+    """The adapter and core sources at ``revision``, unpacked under ``into``; a PYTHONPATH."""
+    archive = subprocess.run(
+        ["git", "archive", revision, "adapters/statsd/src", "core/src"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return f"{into / 'adapters/statsd/src'}{os.pathsep}{into / 'core/src'}"
+
+
+class Receiver:
+    """Either the adapter or the bare sink; reports how many lines it has taken in.
+
+    ``pythonpath`` runs the adapter from other sources (the baseline revision).
+    """
+
+    def __init__(self, kind: str, pythonpath: str | None = None) -> None:
         self.kind = kind
         self.udp = free_port(socket.SOCK_DGRAM)
         self.web = free_port()
@@ -85,7 +107,10 @@ class Receiver:
             ]  # fmt: skip
         else:
             argv = [sys.executable, "-c", SINK, str(self.udp), str(self.web)]
-        self.proc = subprocess.Popen(pinned(0, argv), cwd=ROOT)
+        env = dict(os.environ)
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
+        self.proc = subprocess.Popen(pinned(0, argv), cwd=ROOT, env=env)
         wait_for_port(self.web, timeout=20)
 
     def metrics(self) -> str:
@@ -104,6 +129,10 @@ class Receiver:
             return None
         match = re.search(r"^statsd_exporter_udp_packet_drops_total (\S+)$", self.metrics(), re.M)
         return int(float(match.group(1))) if match else None
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mib(self) -> float:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
@@ -194,6 +223,17 @@ def lossless_rate(receiver: Receiver, seconds: float, ceiling: float) -> float:
     return best
 
 
+def cpu_per_line(receiver: Receiver, rate: float, seconds: float) -> float:
+    """Microseconds of receiver CPU per line at a fixed ``rate`` it takes without loss."""
+    trial(receiver, rate, 0.5)  # warm up: the adapter learns the line shapes
+    before = receiver.cpu_seconds()
+    sent, received, _, _, _ = trial(receiver, rate, seconds)
+    used = receiver.cpu_seconds() - before
+    if received < sent:
+        print(f"  (lost {sent - received} lines at {rate:,.0f} lines/s)")
+    return used / max(received, 1) * 1e6
+
+
 def flood_series(receiver: Receiver, count: int) -> None:
     target = receiver.lines() + count
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -220,25 +260,36 @@ def scrape_seconds(receiver: Receiver) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter trials (noisier)")
+    parser.add_argument("--baseline", default=BASELINE, help="revision to compare with")
     args = parser.parse_args()
     seconds = 1.0 if args.quick else 2.0
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
-    results: dict[str, float] = {}
-    for kind in ("sink", "adapter"):
-        receiver = Receiver(kind)
-        try:
-            results[kind] = lossless_rate(receiver, seconds, ceiling=SENDER_CEILING)
-            if kind == "adapter":
-                sent, received, drops, snmp, pushed = trial(receiver, 2 * results[kind], seconds)
-        finally:
-            receiver.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        receivers = {
+            "bare asyncio UDP sink (reference)": ("sink", None),
+            f"adapter at {args.baseline} (today)": ("adapter", baseline_sources(args.baseline, Path(tmp))),
+            "adapter, this tree": ("adapter", None),
+        }  # fmt: skip
+        rates: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        for label, (kind, path) in receivers.items():
+            receiver = Receiver(kind, path)
+            try:
+                cpu[label] = cpu_per_line(receiver, 20_000, seconds * 2)
+                rates[label] = lossless_rate(receiver, seconds, ceiling=SENDER_CEILING)
+                if label == "adapter, this tree":
+                    sent, received, drops, snmp, pushed = trial(receiver, 2 * rates[label], seconds)
+            finally:
+                receiver.stop()
     print("\nStatsD over UDP loopback, 20-line packets, receiver pinned to one core")
-    print(f"{'receiver':<34}{'lossless lines/s':>18}   (sender limit {SENDER_CEILING:,.0f})")
-    print(f"{'bare asyncio UDP sink (reference)':<34}{results['sink']:>18,.0f}")
-    print(f"{'podkit-statsd-adapter':<34}{results['adapter']:>18,.0f}")
-    print(f"ratio adapter / sink: {results['adapter'] / max(results['sink'], 1):.2f}"
-          f"   (target: >= 150,000 lines/s)")  # fmt: skip
+    print(f"{'receiver':<40}{'lossless lines/s':>18}{'CPU us/line @20k/s':>22}")
+    for label in receivers:
+        print(f"{label:<40}{rates[label]:>18,.0f}{cpu[label]:>22.2f}")
+    today, now = list(receivers)[1], list(receivers)[2]
+    print(f"this tree / today: lossless rate x{rates[now] / max(rates[today], 1):.2f} "
+          f"(target >= 2), CPU per line x{cpu[now] / max(cpu[today], 1e-9):.2f} (target <= 0.6); "
+          f"sender limit {SENDER_CEILING:,.0f} lines/s")  # fmt: skip
     lost = sent - received
     print(f"\nat 2x ({pushed:,.0f} lines/s achieved): sent {sent:,} lines, lost {lost:,} "
           f"({lost / max(sent, 1):.1%}); kernel drops: {drops} packets on the adapter's socket, "

@@ -6,6 +6,9 @@ lines), packs it into UDP-sized packets, and times, in this one process:
 
 * ``podkit``    -- ``LineParser.parse_packet`` on each packet (full statsd_exporter semantics:
   tags, sampling, validation, error counting, event objects);
+* ``general``   -- parse then export (``LineParser`` + ``Exporter``): events mapped to series;
+* ``pipeline``  -- the same through :class:`~podkit.statsd_adapter.pipeline.Pipeline`, which takes
+  known line shapes straight to their series (what the adapter runs);
 * ``baseline``  -- a deliberately naive reference: per line ``split(":", 1)``, ``split("|")`` and
   ``float()`` of the value, building a tuple; no tags, no sampling, no validation. It is the floor
   a Python parser cannot get much below, not a competitor.
@@ -22,7 +25,11 @@ import sys
 import time
 from collections.abc import Callable
 
+from podkit.statsd_adapter.exporter import Exporter
 from podkit.statsd_adapter.line import LineParser
+from podkit.statsd_adapter.mapper import MetricMapper
+from podkit.statsd_adapter.pipeline import Pipeline
+from podkit.statsd_adapter.registry import SeriesRegistry
 
 # (weight, template): {i} varies names over a realistic number of series, {v} the value.
 _TEMPLATES: list[tuple[int, str]] = [
@@ -114,6 +121,30 @@ def main(argv: list[str] | None = None) -> int:
 
         return run
 
+    def general_run(data: list[bytes]) -> Callable[[], int]:
+        line_parser = LineParser()
+        exporter = Exporter(MetricMapper(), SeriesRegistry())
+
+        def run() -> int:
+            parse, handle = line_parser.parse_packet, exporter.handle
+            made = 0
+            for packet in data:
+                events = parse(packet)
+                handle(events)
+                made += len(events)
+            return made
+
+        return run
+
+    def pipeline_run(data: list[bytes]) -> Callable[[], int]:
+        pipeline = Pipeline(LineParser(), Exporter(MetricMapper(), SeriesRegistry()))
+
+        def run() -> int:
+            feed = pipeline.feed
+            return sum(feed(p) for p in data)
+
+        return run
+
     def baseline_run(data: list[bytes]) -> Callable[[], int]:
         def run() -> int:
             return sum(len(naive_baseline(p)) for p in data)
@@ -125,9 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     for label, data in (("mixed corpus", packets), ("plain name:value|c only", plain)):
         ours, events = best_rate(podkit_run(data), args.lines, args.rounds)
+        general, _ = best_rate(general_run(data), args.lines, args.rounds)
+        piped, _ = best_rate(pipeline_run(data), args.lines, args.rounds)
         base, tuples = best_rate(baseline_run(data), args.lines, args.rounds)
         print(f"\n{label}:")
         print(f"  podkit LineParser       {ours:>12,.0f} lines/s  ({events} events)")
+        print(f"  parse + export          {general:>12,.0f} lines/s  (to series, general path)")
+        print(f"  Pipeline                {piped:>12,.0f} lines/s  (to series, memoized shapes)")
         print(
             f"  baseline str.split only {base:>12,.0f} lines/s  ({tuples} tuples; no tags/validation)"
         )
