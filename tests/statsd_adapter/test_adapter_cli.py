@@ -5,18 +5,23 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
-import time
 import urllib.request
 from pathlib import Path
 
 from tests.support.ports import free_port, wait_for_port
 from tests.support.processes import Child
+from tests.support.waits import wait_until
 
 
 def command() -> list[str]:
     path = shutil.which("podkit-statsd-adapter")
     assert path, "podkit-statsd-adapter is not installed: run `uv sync --all-packages`"
     return [path]
+
+
+def page(port: int, path: str) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        return str(response.read().decode())
 
 
 def run(*args: str) -> Child:
@@ -100,14 +105,12 @@ def test_runs_serves_and_stops_on_sigterm() -> None:
         wait_for_port(web)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto(b"cli.hits:4|c|#env:prod", ("127.0.0.1", udp))
-        deadline = time.monotonic() + 10
-        while True:
-            with urllib.request.urlopen(f"http://127.0.0.1:{web}/stats", timeout=5) as response:
-                body = response.read().decode()
-            if "statsd_exporter_udp_packets_total 1.0" in body:
-                break
-            assert time.monotonic() < deadline, body
-            time.sleep(0.05)
+
+        def counted() -> str:
+            text = page(web, "/stats")
+            return text if "statsd_exporter_udp_packets_total 1.0" in text else ""
+
+        body = wait_until(counted, what="the packet counted on /stats")
         # DogStatsD tags are off: the |#env:prod part is not read as labels
         assert "\ncli_hits 4\n" in body
         assert 'env="prod"' not in body
@@ -148,14 +151,10 @@ def test_statsd_exporter_flags_from_charts_are_accepted_and_the_series_cap_logs_
             for batch in range(3):
                 lines = (f"flood.b{batch}.n{i}:1|c" for i in range(10))
                 sock.sendto("\n".join(lines).encode(), ("127.0.0.1", udp))
-        deadline = time.monotonic() + 10
-        while True:
-            with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=5) as response:
-                body = response.read().decode()
-            if 'statsd_exporter_events_dropped_total{reason="series_limit"} 27.0' in body:
-                break
-            assert time.monotonic() < deadline, body
-            time.sleep(0.05)
+        wait_until(
+            lambda: 'events_dropped_total{reason="series_limit"} 27.0' in page(web, "/metrics"),
+            what="27 events dropped at the series cap",
+        )
         child.signal(signal.SIGTERM)
         assert child.wait() == 0
         log = child.stderr

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from page_check import check_page
 from prometheus_client import generate_latest
 
 from podkit.core import HostPort
@@ -24,6 +23,7 @@ from podkit.statsd_adapter.registry import SeriesRegistry
 from podkit.statsd_adapter.service import StatsdAdapter
 from podkit.statsd_adapter.settings import StatsdSettings
 from podkit.statsd_adapter.stats import ParseStats
+from tests.statsd_adapter.page_check import check_page
 
 MAPPING = """
 mappings:

@@ -14,11 +14,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from support.ports import free_port
 
 from podkit.core import HostPort
 from podkit.statsd_adapter.service import StatsdAdapter
 from podkit.statsd_adapter.settings import StatsdSettings
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 MAPPING = """
 mappings:
@@ -51,12 +52,12 @@ class Adapter:
 
     async def lines_after(self, marker: str) -> list[str]:
         """The page's sample lines once ``marker`` (a sample line prefix) shows up."""
-        for _ in range(300):
-            text = await self.page()
-            if any(line.startswith(marker) for line in text.splitlines()):
-                return [line for line in text.splitlines() if not line.startswith("#")]
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"{marker!r} never showed up:\n{text}")
+
+        async def samples() -> list[str]:
+            lines = [line for line in (await self.page()).splitlines() if line[:1] != "#"]
+            return lines if any(line.startswith(marker) for line in lines) else []
+
+        return await async_wait_until(samples, timeout=15, what=f"{marker!r} on the page")
 
 
 @pytest.fixture

@@ -12,16 +12,17 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.ports import free_port, wait_for_port
-from support.processes import Child
+
+from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import Child
+from tests.support.waits import wait_until
 
 TRAFFIC = (
     b",k=v:1|c\n[k=v]:1|c\n#k=v:1|c\np:1|c|#__name__:zz\n"
@@ -41,16 +42,6 @@ def binary(name: str) -> str:
 def get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.read()
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} never happened"
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -77,11 +68,11 @@ def test_prometheus_scrapes_every_series_and_promtool_parses_the_page(
     udp, web = adapter
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.sendto(TRAFFIC, ("127.0.0.1", udp))
-    page = wait_for(
+    page = wait_until(
         lambda: (
             (text := get(f"http://127.0.0.1:{web}/metrics")) and b"\nusers 5\n" in text and text
         ),
-        "the traffic showing on /metrics",
+        what="the traffic showing on /metrics",
     )
     lint = subprocess.run(
         [binary("promtool"), "check", "metrics"], input=page, capture_output=True, check=False
@@ -115,7 +106,7 @@ def test_prometheus_scrapes_every_series_and_promtool_parses_the_page(
                 return False
             return True
 
-        wait_for(ready, "Prometheus being ready")
+        wait_until(ready, timeout=60, what="Prometheus being ready")
 
         def query(expr: str) -> list[dict[str, Any]]:
             url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
@@ -123,9 +114,11 @@ def test_prometheus_scrapes_every_series_and_promtool_parses_the_page(
             assert answer["status"] == "success", answer
             return list(answer["data"]["result"])
 
-        up = wait_for(lambda: query('up{job="statsd"} == 1'), "the adapter being scraped as up")
+        up = wait_until(
+            lambda: query('up{job="statsd"} == 1'), timeout=60, what="the adapter scraped as up"
+        )
         assert up[0]["value"][1] == "1", prometheus.stderr
-        series = wait_for(lambda: query("p"), "the p series stored")
+        series = wait_until(lambda: query("p"), timeout=60, what="the p series stored")
         assert sorted(json.dumps(s["metric"], sort_keys=True) for s in series) == sorted(
             json.dumps({"__name__": "p", "instance": f"127.0.0.1:{web}", "job": "statsd", **labels},
                        sort_keys=True)

@@ -16,6 +16,7 @@ from podkit.statsd_adapter.exposition import render
 from podkit.statsd_adapter.service import StatsdAdapter
 from podkit.statsd_adapter.settings import StatsdSettings
 from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 MAPPING = """
 defaults:
@@ -70,12 +71,11 @@ class Running:
         return samples
 
     async def wait_for(self, key: str, value: float | None = None) -> dict[str, float]:
-        for _ in range(200):
+        async def reached() -> dict[str, float]:
             samples = await self.scrape()
-            if key in samples and (value is None or samples[key] == value):
-                return samples
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"{key} never became {value}: {samples}")
+            return samples if key in samples and value in (None, samples[key]) else {}
+
+        return await async_wait_until(reached, timeout=10, what=f"{key} to become {value}")
 
 
 def make_settings(tmp_path: Path, **changes: object) -> StatsdSettings:
