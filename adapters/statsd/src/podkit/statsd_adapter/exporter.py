@@ -180,7 +180,26 @@ class Exporter:
         targets = self._targets
         registry_get = self.registry.get
         stats = self.stats
+        # A sampled observation is one event object repeated int(1/rate) times: after the first
+        # is applied, the rest go straight to the same series with the same value.
+        repeated: Event | None = None
+        repeat_to: HistogramSeries | SummarySeries | None = None
+        repeat_value = 0.0
+        repeat_mapped = False
         for event in events:
+            if event is repeated:
+                assert repeat_to is not None
+                if isinstance(repeat_to, HistogramSeries):
+                    repeat_to.observe(repeat_value)
+                else:
+                    repeat_to.observe(repeat_value, repeat_to.touched)
+                stats.events["observer"] += 1
+                if repeat_mapped:
+                    stats.actions["map"] = stats.actions.get("map", 0) + 1
+                else:
+                    stats.unmapped += 1
+                continue
+            repeated = None
             event_type = type(event)
             key = (event.name, event_type)
             target = targets.get(key)
@@ -259,7 +278,9 @@ class Exporter:
                     series.observe(value)
                 else:
                     assert isinstance(series, SummarySeries)
-                    series.observe(value, self.registry.clock())
+                    series.observe(value, series.touched)  # touched: now, set by get()
+                repeated, repeat_to, repeat_value = event, series, value
+                repeat_mapped = target.mapped
             else:
                 assert isinstance(event, SetEvent)
                 assert isinstance(series, SetSeries)

@@ -13,8 +13,8 @@ Sampling, as statsd_exporter does it: a counter value is divided by the rate; an
 is repeated ``int(1/rate)`` times (the same event object, repeated); gauges ignore it; a rate that
 does not parse is counted as ``invalid_sample_factor`` and treated as 1. Timestamps (``|T...``)
 are accepted and ignored, as statsd_exporter's 0.30 line does. The repetition count is capped by
-``max_observer_repeat`` (default one million, far beyond any real sample rate; statsd_exporter has
-no cap, so ``@0.000000001`` would make a billion events from one line).
+``max_observer_repeat`` (default 100,000: rates down to ``@0.00001``, far beyond real ones;
+statsd_exporter has no cap, so ``@0.000000001`` would make a billion events from one line).
 
 A tag whose (escaped) name starts with ``__`` is reserved by Prometheus (``__name__``): such a
 line cannot make a valid series and is rejected as ``invalid_label_name`` (statsd_exporter takes
@@ -63,7 +63,7 @@ from podkit.statsd_adapter.stats import (
 __all__ = ["DEFAULT_MAX_OBSERVER_REPEAT", "ErrorCallback", "LineParser", "SamplePlan"]
 
 #: Default cap on how many times one observer sample is repeated for its sample rate.
-DEFAULT_MAX_OBSERVER_REPEAT = 1_000_000
+DEFAULT_MAX_OBSERVER_REPEAT = 100_000
 
 ErrorCallback = Callable[[str, str], None]
 """``on_error(reason, line)``: called for every sample error, after it is counted."""
