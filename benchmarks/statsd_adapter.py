@@ -199,6 +199,18 @@ def trial(
     return sent, last - before, drops, snmp_rcvbuf_errors() - snmp_before, achieved
 
 
+def lossless_trial(
+    receiver: Receiver, rate: float, seconds: float
+) -> tuple[int, int, int | None, int, float]:
+    """A trial, tried once more when it lost lines: on a shared machine one hiccup of the
+    scheduler can drop a burst at any rate, and only a repeatable loss says the rate is too high.
+    """
+    result = trial(receiver, rate, seconds)
+    if result[1] < result[0]:
+        result = trial(receiver, rate, seconds)
+    return result
+
+
 def lossless_rate(receiver: Receiver, seconds: float, ceiling: float) -> float:
     """The highest achieved rate (lines/s) with zero loss, by doubling and then bisecting.
 
@@ -207,7 +219,7 @@ def lossless_rate(receiver: Receiver, seconds: float, ceiling: float) -> float:
     """
     low, high, best = 0.0, 25_000.0, 0.0
     while high <= ceiling:
-        sent, received, _, _, achieved = trial(receiver, high, seconds)
+        sent, received, _, _, achieved = lossless_trial(receiver, high, seconds)
         if received < sent:
             break
         low, high, best = high, high * 2, max(best, achieved)
@@ -215,7 +227,7 @@ def lossless_rate(receiver: Receiver, seconds: float, ceiling: float) -> float:
         return best
     for _ in range(4):
         middle = (low + high) / 2
-        sent, received, _, _, achieved = trial(receiver, middle, seconds)
+        sent, received, _, _, achieved = lossless_trial(receiver, middle, seconds)
         if received < sent:
             high = middle
         else:
@@ -224,11 +236,22 @@ def lossless_rate(receiver: Receiver, seconds: float, ceiling: float) -> float:
 
 
 def cpu_per_line(receiver: Receiver, rate: float, seconds: float) -> float:
-    """Microseconds of receiver CPU per line at a fixed ``rate`` it takes without loss."""
+    """Microseconds of receiver CPU per line at a fixed ``rate`` it takes without loss.
+
+    CPU is read just before the sender starts and just after it ends (plus a short drain), so
+    the scrapes that count lines, which cost the adapter CPU too, stay out of the figure.
+    """
     trial(receiver, rate, 0.5)  # warm up: the adapter learns the line shapes
+    before_lines = receiver.lines()
     before = receiver.cpu_seconds()
-    sent, received, _, _, _ = trial(receiver, rate, seconds)
+    out = subprocess.run(
+        pinned(1, [sys.executable, "-c", SENDER, str(receiver.udp), str(rate), str(seconds)]),
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    time.sleep(0.3)  # at this rate the socket is drained long before
     used = receiver.cpu_seconds() - before
+    sent = int(out.stdout.split()[0])
+    received = receiver.lines() - before_lines
     if received < sent:
         print(f"  (lost {sent - received} lines at {rate:,.0f} lines/s)")
     return used / max(received, 1) * 1e6

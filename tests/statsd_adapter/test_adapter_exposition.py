@@ -68,9 +68,9 @@ def test_first_type_wins_and_label_sets_may_differ() -> None:
     assert isinstance(get(reg, "m", Kind.COUNTER, {"b": "1"}), Series)
     assert get(reg, "m", Kind.GAUGE, {"a": "1"}) is Refusal.TYPE_CONFLICT
     assert reg.total_series == 3
-    assert reg.vector_count[Kind.COUNTER] == 3  # statsd_exporter: one vector per label-name set
+    assert reg.vector_count()[Kind.COUNTER] == 3  # statsd_exporter: one vector per label-name set
     get(reg, "m", Kind.COUNTER, {"a": "2"})
-    assert (reg.total_series, reg.vector_count[Kind.COUNTER]) == (4, 3)
+    assert (reg.total_series, reg.vector_count()[Kind.COUNTER]) == (4, 3)
 
 
 def test_series_of_one_name_are_ordered_as_client_golang_orders_them() -> None:
@@ -132,7 +132,7 @@ def test_limit_and_expiry_keep_the_counts_right() -> None:
     now[0] += 11
     assert reg.expire() == 1
     assert reg.total_series == 1
-    assert reg.vector_count[Kind.COUNTER] == 0
+    assert reg.vector_count()[Kind.COUNTER] == 0
     assert "a" not in reg.families
     assert not isinstance(get(reg, "a", Kind.GAUGE), Refusal)  # the name is free again
 

@@ -72,7 +72,9 @@ _INF_LE = 'le="+Inf"'
 
 
 def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+    if "\\" in text or "\n" in text:
+        return text.replace("\\", "\\\\").replace("\n", "\\n")
+    return text
 
 
 def _escape_value(text: str) -> str:
@@ -87,6 +89,8 @@ def _order(key: LabelKey) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
 
 
 def _labels(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
+    if not names:
+        return "{" + extra + "}" if extra else ""
     parts = [f'{n}="{_escape_value(v)}"' for n, v in zip(names, values, strict=True)]
     if extra:
         parts.append(extra)
@@ -106,9 +110,7 @@ def render(families: Iterable[Family], now: float) -> str:
         )
         kind = family.kind
         # one set of label names (the usual case): the keys sort by their values alone
-        keys = (
-            sorted(family.series) if len(family.vectors) == 1 else sorted(family.series, key=_order)
-        )
+        keys = sorted(family.series, key=_order) if family.mixed else sorted(family.series)
         for key in keys:
             series = family.series[key]
             names, values = key

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from podkit.statsd_adapter.exporter import ExportStats
 from podkit.statsd_adapter.listener import ListenerStats
 from podkit.statsd_adapter.mapper import MetricMapper
-from podkit.statsd_adapter.registry import Kind, SeriesRegistry
+from podkit.statsd_adapter.registry import SeriesRegistry
 from podkit.statsd_adapter.relay import Relay
 from podkit.statsd_adapter.stats import SAMPLE_ERROR_REASONS, ParseStats
 
@@ -169,8 +169,8 @@ class AdapterCollector(Collector):
         counts = GaugeMetricFamily(
             _P + "metrics_total", "The total number of metrics.", labels=["type"]
         )
-        for kind in Kind:
-            counts.add_metric([kind.value], series.vector_count[kind])
+        for kind, count in series.vector_count().items():
+            counts.add_metric([kind.value], count)
         yield counts
         yield GaugeMetricFamily(
             _P + "series",

@@ -4,9 +4,10 @@ The general path is :class:`~podkit.statsd_adapter.line.LineParser` then
 :class:`~podkit.statsd_adapter.exporter.Exporter`: right for every line, but it builds an event
 per sample and resolves each one again. Real traffic repeats a few line *shapes* -- the same name
 and the same suffix (type, rate, tags), each time with a new value -- so the pipeline remembers,
-per ``(name, suffix)``, the series the general path updated and how a value is applied to it,
-and a line of a known shape costs two string partitions, a dict look-up, a float parse and an
-add.
+per ``(name, suffix)`` seen twice, the series the general path updated and how a value is
+applied to it, and a line of a known shape costs two string partitions, a dict look-up, a float
+parse and an add. (A shape is learnt on its second sighting, so a flood of one-off names costs
+no memory here.)
 
 Anything else goes through the general path, line by line and in order: a shape seen for the
 first time, several samples on a line, a set, a value that is not a plain number, a negative
@@ -37,6 +38,7 @@ _EVENT_TYPES: Final[dict[str, type[Event]]] = {
     "d": ObserverEvent,
 }
 _KIND_NAMES = ("counter", "gauge", "observer", "observer")
+_SEEN_LIMIT = 10_000
 
 
 class _Shape:
@@ -76,6 +78,7 @@ class Pipeline:
         self.exporter = exporter
         self.limit = limit
         self._memo: dict[tuple[str, str], _Shape] = {}
+        self._seen: set[tuple[str, str]] = set()  # shapes seen once, not learnt yet
         self._mapper = exporter.mapper
         self._generation = exporter.registry.generation
 
@@ -102,6 +105,7 @@ class Pipeline:
         memo = self._memo
         if exporter.mapper is not self._mapper or registry.generation != self._generation:
             memo.clear()
+            self._seen.clear()
             self._mapper = exporter.mapper
             self._generation = registry.generation
         general = self._general
@@ -113,11 +117,12 @@ class Pipeline:
         for line in lines:
             name, colon, rest = line.partition(":")
             value_str, bar, suffix = rest.partition("|")
-            shape = memo.get((name, suffix))
+            key = (name, suffix)
+            shape = memo.get(key)
             if shape is None:
                 made += general(line)
                 if colon and bar:
-                    self._learn(name, suffix)
+                    self._learn(key)
                 continue
             # a plain number as Go and Python both read it ("" and "1:2" fail float() below)
             if shape is _NOT_MEMOIZABLE or value_str.lstrip(numeric):
@@ -202,8 +207,16 @@ class Pipeline:
             made += total + dropped
         return made
 
-    def _learn(self, name: str, suffix: str) -> None:
+    def _learn(self, key: tuple[str, str]) -> None:
         """After the general path took ``name:VALUE|suffix``: memoize the shape if it may be."""
+        seen = self._seen
+        if key not in seen:
+            if len(seen) >= _SEEN_LIMIT:
+                seen.clear()
+            seen.add(key)
+            return
+        seen.discard(key)
+        name, suffix = key
         memo = self._memo
         if len(memo) >= self.limit:
             memo.clear()
@@ -230,17 +243,17 @@ class Pipeline:
                 labels = {**target.labels, **labels}
             else:
                 labels = {**labels, **target.labels}
-        key: LabelKey = NO_LABELS
+        label_key: LabelKey = NO_LABELS
         if labels:
             if target.reserved_label is not None and target.reserved_label in labels:
                 memo[(name, suffix)] = _NOT_MEMOIZABLE
                 return
             names = tuple(sorted(labels))
-            key = (names, tuple([labels[n] for n in names]))
+            label_key = (names, tuple([labels[n] for n in names]))
         family = exporter.registry.families.get(target.name)
         if family is None or family.kind is not target.kind:
             return  # refused (or the value was bad): ask again next time
-        series = family.series.get(key)
+        series = family.series.get(label_key)
         if series is None:
             return
         if target.kind is Kind.COUNTER:

@@ -221,19 +221,28 @@ class SetSeries(Series):
 class Family:
     """All series of one metric name: one kind, one help text, any label sets.
 
-    ``vectors`` counts the series of each set of label names (statsd_exporter keeps one client
-    vector per set; ``statsd_exporter_metrics_total`` counts them).
+    ``mixed`` says whether its series ever had more than one set of label names (statsd_exporter
+    keeps one client vector per set; ``statsd_exporter_metrics_total`` counts them).
     """
 
-    __slots__ = ("expiring", "help", "kind", "name", "series", "vectors")
+    __slots__ = ("expiring", "first_names", "help", "kind", "mixed", "name", "series")
 
     def __init__(self, name: str, kind: Kind, help_text: str) -> None:
         self.name = name
         self.kind = kind
         self.help = help_text
         self.series: dict[LabelKey, Series] = {}
-        self.vectors: dict[tuple[str, ...], int] = {}
+        self.first_names: tuple[str, ...] | None = None
+        self.mixed = False
         self.expiring = False  # some series has a TTL
+
+    def label_name_sets(self) -> int:
+        """How many sets of label names its series have now."""
+        if not self.series:
+            return 0
+        if not self.mixed:
+            return 1
+        return len({names for names, _ in self.series})
 
 
 _SUFFIXES: Final = {"_sum": (Kind.HISTOGRAM, Kind.SUMMARY), "_count": (Kind.HISTOGRAM, Kind.SUMMARY),
@@ -257,7 +266,6 @@ class SeriesRegistry:
         self.clock = clock
         self.reserved = frozenset(reserved)
         self.families: dict[str, Family] = {}
-        self.vector_count: dict[Kind, int] = dict.fromkeys(Kind, 0)
         self.total_series = 0
         self.generation = 0
         """Bumped whenever series are removed, so holders of series objects know to let go."""
@@ -316,12 +324,10 @@ class SeriesRegistry:
         if ttl > 0:
             series.ttl = ttl
             family.expiring = True
-        names = labels[0]
-        vectors = family.vectors
-        count = vectors.get(names, 0)
-        if not count:
-            self.vector_count[kind] += 1
-        vectors[names] = count + 1
+        if family.first_names is None:
+            family.first_names = labels[0]
+        elif labels[0] != family.first_names:
+            family.mixed = True
         self.total_series += 1
         return series
 
@@ -340,13 +346,6 @@ class SeriesRegistry:
             ]
             for key in stale:
                 del family.series[key]
-                names = key[0]
-                left = family.vectors[names] - 1
-                if left:
-                    family.vectors[names] = left
-                else:
-                    del family.vectors[names]
-                    self.vector_count[family.kind] -= 1
             removed += len(stale)
             if not family.series:
                 del self.families[name]
@@ -354,6 +353,16 @@ class SeriesRegistry:
         if removed:
             self.generation += 1
         return removed
+
+    def vector_count(self) -> dict[Kind, int]:
+        """Sets of label names per name, by kind (``statsd_exporter_metrics_total``), now."""
+        counts = dict.fromkeys(Kind, 0)
+        for family in self.families.values():  # no await in here: the dict cannot change
+            if family.mixed:
+                counts[family.kind] += family.label_name_sets()
+            elif family.series:
+                counts[family.kind] += 1
+        return counts
 
     def __len__(self) -> int:
         return self.total_series
