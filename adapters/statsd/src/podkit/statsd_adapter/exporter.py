@@ -120,8 +120,10 @@ class Target:
 
 
 _RESERVED_LABELS: Final = {Kind.HISTOGRAM: "le", Kind.SUMMARY: "quantile"}
-_DROP = DROP = object()
-_EMPTY_NAME = EMPTY_NAME = object()
+DROP: Final = object()
+"""What a dropped mapping resolves to."""
+EMPTY_NAME: Final = object()
+"""What a name that is empty once mapped and escaped resolves to."""
 _EVENT_KINDS: Final = {
     CounterEvent: "counter",
     GaugeEvent: "gauge",
@@ -208,10 +210,10 @@ class Exporter:
                 if len(targets) >= _CACHE_LIMIT:
                     targets.clear()
                 targets[key] = target
-            if target is _DROP:
+            if target is DROP:
                 stats.actions["drop"] = stats.actions.get("drop", 0) + 1
                 continue
-            if target is _EMPTY_NAME:
+            if target is EMPTY_NAME:
                 stats.errors["empty_metric_name"] = stats.errors.get("empty_metric_name", 0) + 1
                 continue
             assert isinstance(target, Target)
@@ -290,9 +292,9 @@ class Exporter:
     def _resolve(self, event: Event) -> Target | object:
         result = self.mapper.get_mapping(event.name, event.metric_type)
         if result.action is Action.DROP:
-            return _DROP
+            return DROP
         if not result.name:
-            return _EMPTY_NAME
+            return EMPTY_NAME
         kind, make = self._kind(event, result)
         return Target(
             result.name,
