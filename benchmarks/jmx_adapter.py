@@ -24,10 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from podkit.jmx_adapter.backend import Backend, ScrapeFilter
+from podkit.jmx_adapter.backend import Backend, ScrapeFilter, Target
 from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
-from podkit.jmx_adapter.backend_persistent import PersistentBackend, compile_helper
+from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import parse_config
+from podkit.jmx_adapter.helper import Helper, compile_helper
+from podkit.jmx_adapter.matcher import JavaMatcher
 from podkit.jmx_adapter.rules import RuleEngine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,21 +82,25 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def measure(backend: Backend, rounds: int, warmup: int) -> dict[str, float]:
+async def measure(
+    backend: Backend, helper_jvm: Helper, rounds: int, warmup: int
+) -> dict[str, float]:
     config = parse_config("")
-    engine = RuleEngine(config)
+    matcher = JavaMatcher(helper_jvm)
+    await matcher.load(config)
+    engine = RuleEngine(config, matcher)
     beans_filter = ScrapeFilter()
     attrs = samples = 0
     for _ in range(warmup):
         beans = await backend.scrape(beans_filter)
-        engine.evaluate(beans)
+        await engine.evaluate(beans)
     latencies: list[float] = []
-    helper = getattr(backend, "pid", None)
+    helper = helper_jvm.pid
     cpu0, kids0, helper0 = time.process_time(), children_cpu(), proc_cpu(helper)
     for _ in range(rounds):
         start = time.perf_counter()
         beans = await backend.scrape(beans_filter)
-        families = engine.evaluate(beans)
+        families = await engine.evaluate(beans)
         latencies.append(time.perf_counter() - start)
         attrs = sum(len(b.attributes) for b in beans)
         samples = sum(len(f.samples) for f in families)
@@ -119,15 +125,16 @@ async def run(quick: bool) -> None:
             cache = Path(tmp) / "helper"
             compile_helper(cache)
             results: dict[str, dict[str, float]] = {}
-            jq = JmxqueryBackend(url)
-            results["jmxquery"] = await measure(jq, 3 if quick else 10, 1)
-            persistent = PersistentBackend(url, cache_dir=cache)
+            helper = Helper(cache_dir=cache)
             try:
+                jq = JmxqueryBackend(Target(url))
+                results["jmxquery"] = await measure(jq, helper, 3 if quick else 10, 1)
+                persistent = PersistentBackend(Target(url), helper)
                 results["persistent"] = await measure(
-                    persistent, 20 if quick else 200, 5 if quick else 30
+                    persistent, helper, 20 if quick else 200, 5 if quick else 30
                 )
             finally:
-                await persistent.close()
+                await helper.close()
         finally:
             os.kill(target.pid, signal.SIGKILL)
             target.wait()

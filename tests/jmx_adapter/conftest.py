@@ -10,13 +10,16 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from podkit.jmx_adapter.backend_persistent import compile_helper
+from podkit.jmx_adapter.config import Config
+from podkit.jmx_adapter.helper import Helper, compile_helper
+from podkit.jmx_adapter.matcher import JavaMatcher
+from podkit.jmx_adapter.rules import RuleEngine
 from tests.jmx_adapter.jmx_support import KEYSTORE_PASSWORD
 from tests.support.ports import free_port
 
@@ -66,6 +69,29 @@ def helper_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("helper-cache")
     compile_helper(cache)
     return cache
+
+
+@pytest.fixture
+async def helper(helper_cache: Path) -> AsyncIterator[Helper]:
+    """A helper JVM of the test's own (stopped afterwards)."""
+    one = Helper(cache_dir=helper_cache)
+    yield one
+    await one.close()
+
+
+EngineFor = Callable[[Config], Awaitable[RuleEngine]]
+
+
+@pytest.fixture
+def engine_for(helper: Helper) -> EngineFor:
+    """A rule engine for a config, its patterns loaded into the test's helper JVM."""
+
+    async def make(config: Config) -> RuleEngine:
+        matcher = JavaMatcher(helper)
+        await matcher.load(config)
+        return RuleEngine(config, matcher)
+
+    return make
 
 
 JvmFactory = Callable[..., Jvm]

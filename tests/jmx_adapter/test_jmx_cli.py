@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -22,31 +24,39 @@ rules:
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode()
+    """The body of a 200 answer; "" for the 500 of /metrics before the first scrape."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+    except urllib.error.HTTPError as exc:
+        if exc.code != 500:
+            raise
+        return ""
 
 
-def test_cli_serves_reloads_on_sighup_and_stops(jvm, helper_cache: Path, tmp_path: Path) -> None:
-    config = tmp_path / "jmx.yaml"
-    config.write_text(CONFIG.format(host_port=jvm.host_port, name="first"))
-    port = free_port()
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    proc = subprocess.Popen(
+def _start(config: Path, port: int, helper_cache: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "podkit.jmx_adapter.cli",
             f"127.0.0.1:{port}",
             str(config),
-            "--scrape-interval=200ms",
             "--config-poll-interval=0",
             f"--helper-cache-dir={helper_cache}",
+            *extra,
         ],
-        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_cli_serves_reloads_on_sighup_and_stops(jvm, helper_cache: Path, tmp_path: Path) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text(CONFIG.format(host_port=jvm.host_port, name="first"))
+    port = free_port()
+    proc = _start(config, port, helper_cache, "--scrape-interval=200ms")
     try:
         wait_for_port(port)
         url = f"http://127.0.0.1:{port}/metrics"
@@ -57,6 +67,40 @@ def test_cli_serves_reloads_on_sighup_and_stops(jvm, helper_cache: Path, tmp_pat
         assert "jmx_config_reload_success_total 1.0" in _get(url)
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def test_catastrophic_pattern_cannot_wedge_it(jvm, helper_cache: Path, tmp_path: Path) -> None:
+    """A pattern that backtracks for ages: scrapes fail with the reason at the scrape timeout,
+    /healthz answers meanwhile, and SIGTERM in the middle of one ends the process at once."""
+    config = tmp_path / "jmx.yaml"
+    config.write_text(
+        f"hostPort: {jvm.host_port}\n"
+        'includeObjectNames: ["podkit.test:type=Simple,*"]\n'
+        "rules:\n"
+        "  - pattern: '([a-zA-Z.<>=, ]+)+X'\n"  # the issue's example (linear in Java 9+)
+        "    name: never\n"
+        "  - pattern: '(.*.){12}@'\n"  # exponential in java.util.regex too
+        "    name: never_either\n"
+    )
+    port = free_port()
+    proc = _start(config, port, helper_cache, "--scrape-interval=100ms", "--scrape-timeout=2s")
+    try:
+        wait_for_port(port)
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: "jmx_scrape_error 1.0" in _get(f"{base}/metrics"), timeout=60)
+        for _ in range(5):  # the helper is busy backtracking most of the time now
+            assert _get(f"{base}/healthz")
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(30) == 0
+        assert proc.stderr is not None
+        log = proc.stderr.read()
+        assert "(.*.){12}@" in log  # the reason names the pattern
+        assert "scrape timeout ran out" in log
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)

@@ -1,4 +1,4 @@
-"""The config parser's strictness and the rule engine's pieces, without a JVM."""
+"""The config parser's strictness and the rule engine's pieces (matching in a helper JVM)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from podkit.jmx_adapter.backend import Attribute, Composite, JavaNumber, MBean, Tabular
 from podkit.jmx_adapter.config import ConfigError, parse_config
 from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
-from podkit.jmx_adapter.rules import RuleEngine, expand, safe_name, snake_case
+from podkit.jmx_adapter.rules import expand, java_double_of, safe_name, snake_case
 from tests.jmx_adapter.jmx_support import render
 
 
@@ -28,7 +28,6 @@ from tests.jmx_adapter.jmx_support import render
         ("rules: [{name: x}]\n", "a rule with a name needs a pattern"),
         ("rules: [{pattern: a, help: h}]\n", "a rule with help or labels needs a name"),
         ("rules: [{value: 1}]\n", "a rule with a value needs a pattern"),
-        ("rules: [{pattern: '(', name: x}]\n", "not a valid regex"),
         ("rules: [{pattern: 'a(b)', name: x_$2}]\n", "refers to group $2"),
         (
             "rules: [{pattern: a, name: x, type: SUMMARY}]\n",
@@ -65,9 +64,17 @@ def test_helpers() -> None:
     assert safe_name("1st") == "_1st"
     assert snake_case("HeapMemoryUsage") == "heap_memory_usage"
     assert snake_case("HTTPCount") == "httpcount"
-    match = re.compile(r"^.*(?:(a)(b)(?P<n>c)).*$").fullmatch("xabcx")
-    assert match is not None
-    assert expand(r"$1-$2-${n}-$21-\$1", match) == "a-b-c-b1-$1"
+    groups = ("xabcx", "a", "b", "c")
+    assert expand(r"$1-$2-${n}-$21-\$1", groups, {"n": 3}) == "a-b-c-b1-$1"
+    assert [java_double_of(t) for t in (" 1.5 ", "2f", "1e3", "-Infinity", "0x1p3", "+.5")] == [
+        1.5,
+        2.0,
+        1000.0,
+        float("-inf"),
+        8.0,
+        0.5,
+    ]
+    assert [java_double_of(t) for t in ("1_000", "inf", "nan", "", "1,5")] == [None] * 5
     assert [java_double(x) for x in (1.0, 1.5e10, 1e-4, 1234567.0, 1e7)] == [
         "1.0",
         "1.5E10",
@@ -85,7 +92,7 @@ def _bean(name: str, *attrs: Attribute) -> MBean:
     return MBean(name, domain, props, list(attrs))
 
 
-def test_tabular_nested_labels_and_value_column() -> None:
+async def test_tabular_nested_labels_and_value_column(engine_for) -> None:
     row = Composite((("key", "k1"), ("value", JavaNumber(3.0, "3"))), "row")
     table = Tabular(("key",), (row,), "row")
     other = Composite((("key", "r"), ("n", JavaNumber(1.0, "1"))), "row")
@@ -96,26 +103,26 @@ def test_tabular_nested_labels_and_value_column() -> None:
         Attribute("Text", "not a number", "t"),
         Attribute("Flag", True, "f"),
     )
-    out = render(RuleEngine(parse_config("")).evaluate([bean]))
+    out = render(await (await engine_for(parse_config(""))).evaluate([bean]))
     assert 'd_T_Map{key="outer",key_="k1"} 3.0' in out
     assert 'd_T_Rows_n{key="outer",key_="r"} 1.0' in out
     assert 'd_T_Flag{key="outer"} 1.0' in out
     assert "Text" not in out
 
 
-def test_value_override_failure_skips_and_booleans_ignore_factor() -> None:
+async def test_value_override_failure_skips_and_booleans_ignore_factor(engine_for) -> None:
     config = parse_config(
         "rules:\n"
         "  - {pattern: 'Text: (.*)', name: text, value: $1}\n"
         "  - {pattern: 'Flag', name: flag, valueFactor: 10}\n"
     )
     bean = _bean("d:type=X", Attribute("Text", "abc"), Attribute("Flag", True))
-    out = render(RuleEngine(config).evaluate([bean]))
+    out = render(await (await engine_for(config)).evaluate([bean]))
     assert "text" not in out.replace("# HELP", "")
     assert "flag 1.0" in out
 
 
-def test_mixed_types_are_untyped() -> None:
+async def test_mixed_types_are_untyped(engine_for) -> None:
     config = parse_config(
         "rules:\n"
         "  - {pattern: 'A', name: same, type: GAUGE, labels: {k: a}}\n"
@@ -124,15 +131,15 @@ def test_mixed_types_are_untyped() -> None:
     bean = _bean(
         "d:type=X", Attribute("A", JavaNumber(1.0, "1")), Attribute("B", JavaNumber(2.0, "2"))
     )
-    out = render(RuleEngine(config).evaluate([bean]))
+    out = render(await (await engine_for(config)).evaluate([bean]))
     assert "# TYPE same untyped" in out
 
 
-def test_composite_index_becomes_one_label_per_key() -> None:
+async def test_composite_index_becomes_one_label_per_key(engine_for) -> None:
     index = Composite((("host", "h1"), ("port", JavaNumber(80.0, "80"))), "addr")
     row = Composite((("addr", index), ("hits", JavaNumber(4.0, "4"))), "row")
     bean = _bean("d:type=T", Attribute("Conns", Tabular(("addr",), (row,), "row"), "conns"))
-    out = render(RuleEngine(parse_config("")).evaluate([bean]))
+    out = render(await (await engine_for(parse_config(""))).evaluate([bean]))
     assert 'd_T_Conns_hits{addr_host="h1",addr_port="80"} 4.0' in out
     assert "# HELP d_T_Conns_hits row d:name=null,type=T,attribute=hits" in out
 

@@ -12,11 +12,12 @@ from podkit.jmx_adapter.backend import (
     JavaNumber,
     MBean,
     ScrapeFilter,
+    Target,
 )
 from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
 from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import Config, parse_config
-from podkit.jmx_adapter.rules import RuleEngine
+from podkit.jmx_adapter.helper import Helper
 from tests.jmx_adapter.jmx_support import (
     FEATURES,
     SAMPLES_SIMPLE,
@@ -76,43 +77,38 @@ podkit_usage_used_bytes 100.0
 """
 
 
-async def scrape_persistent(config: Config, helper_cache: Path) -> list[MBean]:
-    """One scrape of the config's target and object names by a persistent backend of its own."""
-    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
-    try:
-        return await backend.scrape(ScrapeFilter(config.include, config.exclude))
-    finally:
-        await backend.close()
+async def scrape_persistent(config: Config, helper: Helper) -> list[MBean]:
+    """One scrape of the config's target and object names through the test's helper."""
+    backend = PersistentBackend(Target(config.jmx_url), helper)
+    return await backend.scrape(ScrapeFilter(config.include, config.exclude))
 
 
-async def test_persistent_backend_exact_output(jvm, helper_cache: Path) -> None:
+async def test_persistent_backend_exact_output(jvm, helper: Helper, engine_for) -> None:
     config = parse_config(FEATURES.format(host_port=jvm.host_port))
-    backend = PersistentBackend(config.jmx_url, cache_dir=helper_cache)
-    engine = RuleEngine(config)
-    try:
-        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
-        assert render(engine.evaluate(beans)) == EXPECTED_PERSISTENT
-        # the cached rule saw hits, misses and, unmatched, Started, Unit, Dup a, Dup b and Camel
-        assert engine.cached_beans == 7
-        again = await backend.scrape(ScrapeFilter(config.include, config.exclude))
-        assert render(engine.evaluate(again)) == EXPECTED_PERSISTENT  # now from the rule cache
-        assert backend.helper_starts == 1  # one JVM, one connection, both scrapes
-    finally:
-        await backend.close()
+    backend = PersistentBackend(Target(config.jmx_url), helper)
+    engine = await engine_for(config)
+    beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+    assert render(await engine.evaluate(beans)) == EXPECTED_PERSISTENT
+    # jmx_exporter 1.x's cache (one entry per bean attribute) keeps what the cached rule matched
+    # (hits, misses) and what no rule matched (Started, Unit), not what uncached rules matched
+    assert engine.cached_beans == 4
+    again = await backend.scrape(ScrapeFilter(config.include, config.exclude))
+    assert render(await engine.evaluate(again)) == EXPECTED_PERSISTENT  # now from the cache
+    assert helper.starts == 1  # one JVM, one connection, both scrapes
 
 
-async def test_jmxquery_backend_same_samples(jvm) -> None:
+async def test_jmxquery_backend_same_samples(jvm, engine_for) -> None:
     """jmxquery has no tabular data or descriptions: the other samples are identical."""
     config = parse_config(FEATURES.format(host_port=jvm.host_port))
-    backend = JmxqueryBackend(config.jmx_url)
+    backend = JmxqueryBackend(Target(config.jmx_url))
     beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
-    text = render(RuleEngine(config).evaluate(beans))
+    text = render(await (await engine_for(config)).evaluate(beans))
     assert sorted(sample_lines(text)) == sorted(SAMPLES_SIMPLE)
     # no descriptions over jmxquery: the help is jmx_exporter's bare bean text
     assert "# HELP podkit_enabled podkit.test:name=alpha,type=Simple,attribute=Enabled\n" in text
 
 
-async def test_exclude_and_default_naming(jvm, helper_cache: Path) -> None:
+async def test_exclude_and_default_naming(jvm, helper: Helper, engine_for) -> None:
     config = parse_config(
         f"""
 hostPort: {jvm.host_port}
@@ -120,8 +116,8 @@ whitelistObjectNames: ["podkit.test:type=Simple,*", "podkit.test:type=Dup,*"]
 blacklistObjectNames: ["podkit.test:type=Dup,name=b,*"]
 """
     )
-    beans = await scrape_persistent(config, helper_cache)
-    lines = sample_lines(render(RuleEngine(config).evaluate(beans)))
+    beans = await scrape_persistent(config, helper)
+    lines = sample_lines(render(await (await engine_for(config)).evaluate(beans)))
     assert sorted(lines) == sorted(
         [
             'podkit_test_Dup_Value{name="a",scope="x"} 1.0',
@@ -137,7 +133,7 @@ blacklistObjectNames: ["podkit.test:type=Dup,name=b,*"]
 
 
 @pytest.mark.parametrize("backend_name", ["persistent", "jmxquery"])
-async def test_pattern_matching_nothing(jvm, helper_cache: Path, backend_name: str) -> None:
+async def test_pattern_matching_nothing(jvm, helper: Helper, engine_for, backend_name: str) -> None:
     config = parse_config(
         f"""
 hostPort: {jvm.host_port}
@@ -148,16 +144,14 @@ rules:
 """
     )
     backend = (
-        PersistentBackend(config.jmx_url, cache_dir=helper_cache)
+        PersistentBackend(Target(config.jmx_url), helper)
         if backend_name == "persistent"
-        else JmxqueryBackend(config.jmx_url)
+        else JmxqueryBackend(Target(config.jmx_url))
     )
-    try:
-        beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
-    finally:
-        await backend.close()
+    beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
     assert beans == []
-    assert RuleEngine(config).evaluate(beans) == []
+    engine = await engine_for(config)
+    assert await engine.evaluate(beans) == []
     # and a rule that matches no attribute of a bean that does exist (which the default rule maps)
     bean = MBean(
         "podkit.test:type=Simple,name=alpha",
@@ -165,42 +159,38 @@ rules:
         (("type", "Simple"), ("name", "alpha")),
         [Attribute("Count", JavaNumber(42.0, "42"))],
     )
-    assert RuleEngine(config).evaluate([bean]) == []
-    assert RuleEngine(parse_config("")).evaluate([bean]) != []
+    assert await engine.evaluate([bean]) == []
+    assert await (await engine_for(parse_config(""))).evaluate([bean]) != []
 
 
-async def test_tabular_lines_only_from_full_backends(jvm, helper_cache: Path) -> None:
+async def test_tabular_lines_only_from_full_backends(jvm, helper: Helper, engine_for) -> None:
     config = parse_config(FEATURES.format(host_port=jvm.host_port))
-    beans = await scrape_persistent(config, helper_cache)
-    lines = sample_lines(render(RuleEngine(config).evaluate(beans)))
+    beans = await scrape_persistent(config, helper)
+    lines = sample_lines(render(await (await engine_for(config)).evaluate(beans)))
     assert sorted(lines) == sorted(SAMPLES_SIMPLE + SAMPLES_TABULAR)
 
 
-async def test_unreadable_values_skip_only_themselves(jvm, helper_cache: Path) -> None:
-    """An application class the helper cannot unmarshal, an array: skipped; the rest is read."""
-    backend = PersistentBackend(
-        f"service:jmx:rmi:///jndi/rmi://{jvm.host_port}/jmxrmi", cache_dir=helper_cache
-    )
-    try:
-        (bean,) = await backend.scrape(ScrapeFilter(("podkit.test:type=Simple,*",)))
-    finally:
-        await backend.close()
+async def test_unreadable_values_skip_only_themselves(jvm, helper: Helper) -> None:
+    """An application class the helper cannot unmarshal, an array: skipped (with the reason);
+    the rest is read."""
+    backend = PersistentBackend(Target(jvm.url), helper)
+    (bean,) = await backend.scrape(ScrapeFilter(("podkit.test:type=Simple,*",)))
     values = {a.name: a.value for a in bean.attributes}
     assert "Custom" not in values
     assert "Array" not in values
+    reasons = dict(bean.skipped)
+    assert reasons["Array"] == "unsupported type long[]"
+    assert "ClassNotFoundException" in reasons["Custom"]
     assert values["Unit"] == "SECONDS"  # an enum, as its name
     assert values["Started"] == JavaNumber(1.7e9, "1.7E9")  # a Date, as epoch seconds
     assert values["Count"] == JavaNumber(42.0, "42")
 
 
 async def test_helper_that_cannot_start_says_why(jvm, helper_cache: Path) -> None:
-    backend = PersistentBackend(
-        f"service:jmx:rmi:///jndi/rmi://{jvm.host_port}/jmxrmi",
-        cache_dir=helper_cache,
-        java_options=("-XX:+NoSuchPodkitOption",),
-    )
+    helper = Helper(cache_dir=helper_cache, java_options=("-XX:+NoSuchPodkitOption",))
+    backend = PersistentBackend(Target(jvm.url), helper)
     try:
         with pytest.raises(BackendError, match=r"exited unexpectedly: .*NoSuchPodkitOption"):
             await backend.scrape(ScrapeFilter())
     finally:
-        await backend.close()
+        await helper.close()

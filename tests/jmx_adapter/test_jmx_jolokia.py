@@ -16,7 +16,6 @@ from podkit.jmx_adapter.backend import BackendError, ScrapeFilter
 from podkit.jmx_adapter.backend_jolokia import JolokiaBackend
 from podkit.jmx_adapter.config import parse_config
 from podkit.jmx_adapter.objectname import matches, parse_object_name
-from podkit.jmx_adapter.rules import RuleEngine
 from podkit.jmx_adapter.service import JmxAdapter
 from podkit.jmx_adapter.settings import JmxSettings
 from tests.jmx_adapter.jmx_support import FEATURES, SAMPLES_SIMPLE, render, sample_lines
@@ -83,7 +82,7 @@ async def jolokia() -> AsyncIterator[tuple[str, list[Any]]]:
     await runner.cleanup()
 
 
-async def test_jolokia_feature_samples(jolokia) -> None:
+async def test_jolokia_feature_samples(jolokia, engine_for) -> None:
     url, seen = jolokia
     config = parse_config(FEATURES.format(host_port="127.0.0.1:1"))
     backend = JolokiaBackend(url, username="monitor", password="s3cret")
@@ -94,13 +93,13 @@ async def test_jolokia_feature_samples(jolokia) -> None:
     assert len(seen) == 1  # one bulk request per scrape
     assert seen[0][0]["mbean"] == "podkit.test:*"
     assert seen[0][0]["config"]["canonicalNaming"] is False
-    lines = sample_lines(render(RuleEngine(config).evaluate(beans)))
+    lines = sample_lines(render(await (await engine_for(config)).evaluate(beans)))
     # Jolokia's JSON makes tabular data look like composites, so the tabular rules match nothing;
     # every other sample is identical to the JMX backends'.
     assert sorted(lines) == sorted(SAMPLES_SIMPLE)
 
 
-async def test_jolokia_default_naming_and_exclude(jolokia) -> None:
+async def test_jolokia_default_naming_and_exclude(jolokia, engine_for) -> None:
     url, _ = jolokia
     config = parse_config(
         "includeObjectNames: ['podkit.test:type=Dup,*', 'java.lang:*']\n"
@@ -111,7 +110,8 @@ async def test_jolokia_default_naming_and_exclude(jolokia) -> None:
         beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
     finally:
         await backend.close()
-    assert sorted(sample_lines(render(RuleEngine(config).evaluate(beans)))) == [
+    engine = await engine_for(config)
+    assert sorted(sample_lines(render(await engine.evaluate(beans)))) == [
         "java_lang_Memory_HeapMemoryUsage_max 2.0",
         "java_lang_Memory_HeapMemoryUsage_used 1.0",
         'podkit_test_Dup_Value{name="a",scope="x"} 1.0',
@@ -139,7 +139,7 @@ async def test_jolokia_errors(jolokia) -> None:
         await ok.close()
 
 
-async def test_adapter_with_jolokia_backend(jolokia, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_adapter_with_jolokia_backend(jolokia, tmp_path, helper_cache) -> None:  # type: ignore[no-untyped-def]
     """The service wired to Jolokia: an http(s) jmxUrl is the agent, the env password is used."""
     url, _ = jolokia
     config = tmp_path / "jmx.yaml"
@@ -147,11 +147,17 @@ async def test_adapter_with_jolokia_backend(jolokia, tmp_path) -> None:  # type:
         f"jmxUrl: {url}\nusername: monitor\nincludeObjectNames: ['podkit.test:type=Dup,*']\n"
         "rules: [{pattern: 'Dup, name=(\\w+)', name: dup, labels: {n: $1}}]\n"
     )
-    settings = JmxSettings(config_file=config, backend="jolokia", password="s3cret")
+    settings = JmxSettings(
+        config_file=config,
+        backend="jolokia",
+        password="s3cret",
+        helper_cache_dir=str(helper_cache),
+    )
     adapter = JmxAdapter(settings)
     try:
-        result = await adapter.scraper.scrape()
+        result = await adapter.scraper.scrape()  # not started: the first scrape starts the helper
     finally:
         await adapter.scraper.backend.close()
+        await adapter.helper.close()
     assert not result.error, result.reason
     assert sample_lines(render(result.families)) == ['dup{n="a"} 1.0', 'dup{n="b"} 2.0']

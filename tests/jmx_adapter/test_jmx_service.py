@@ -114,17 +114,21 @@ async def test_slow_target_is_cut_off(
     try:
         assert result.error
         assert "timed out after 1.5s" in result.reason
-        if backend == "persistent":
-            assert adapter.scraper.backend.pid is None  # type: ignore[attr-defined]
+        if backend == "persistent":  # one slow scrape does not cost the next a JVM start
+            assert adapter.helper.pid is not None
+            assert adapter.helper.starts == 1
     finally:
-        await adapter.scraper.backend.close()
+        await adapter.helper.close()
 
 
 async def test_jmxquery_target_down(helper_cache: Path, tmp_path: Path) -> None:
     config = tmp_path / "jmx.yaml"
     config.write_text(SIMPLE.format(host_port=f"127.0.0.1:{free_port()}"))
     adapter = JmxAdapter(settings(config, helper_cache, backend="jmxquery"))
-    result = await adapter.scraper.scrape()
+    try:
+        result = await adapter.scraper.scrape()
+    finally:
+        await adapter.helper.close()
     assert result.error
     assert "jmxquery: connection-error" in result.reason
 
@@ -155,7 +159,7 @@ async def test_wrong_credentials(
         assert result.error
         assert "Authentication failed" in result.reason or "SecurityException" in result.reason
     finally:
-        await adapter.scraper.backend.close()
+        await adapter.helper.close()
     # the env-only password wins over the file's
     good = JmxAdapter(settings(config, helper_cache, password="s3cret"))
     try:
@@ -163,7 +167,7 @@ async def test_wrong_credentials(
         assert not result.error, result.reason
         assert [s.value for f in result.families for s in f.samples] == [42.0]
     finally:
-        await good.scraper.backend.close()
+        await good.helper.close()
 
 
 async def test_config_reload_on_change_and_bad_file_kept(
@@ -255,7 +259,7 @@ async def test_ssl_target(start_jvm, keystore: Path, helper_cache: Path, tmp_pat
         assert not result.error, result.reason
         assert [s.value for f in result.families for s in f.samples] == [42.0]
     finally:
-        await adapter.scraper.backend.close()
+        await adapter.helper.close()
     plain = tmp_path / "plain.yaml"
     plain.write_text(SIMPLE.format(host_port=target.host_port))  # no ssl: the handshake fails
     adapter = JmxAdapter(settings(plain, helper_cache, java_options=options))
@@ -263,7 +267,7 @@ async def test_ssl_target(start_jvm, keystore: Path, helper_cache: Path, tmp_pat
         result = await adapter.scraper.scrape()
         assert result.error
     finally:
-        await adapter.scraper.backend.close()
+        await adapter.helper.close()
     with pytest.raises(Exception, match="cannot use ssl"):
         JmxAdapter(settings(config, helper_cache, backend="jmxquery"))
 
@@ -274,7 +278,6 @@ async def test_target_goes_away_mid_scrape(start_jvm, helper_cache: Path, tmp_pa
     config = tmp_path / "jmx.yaml"
     config.write_text(f"hostPort: {target.host_port}\nincludeObjectNames: ['podkit.test:*']\n")
     adapter = JmxAdapter(settings(config, helper_cache, scrape_timeout=30.0, scrape_interval=0))
-    backend = adapter.scraper.backend
     try:
         scrape = asyncio.ensure_future(adapter.scraper.scrape())
         await asyncio.sleep(1.5)  # the helper is inside the slow getter now
@@ -286,6 +289,51 @@ async def test_target_goes_away_mid_scrape(start_jvm, helper_cache: Path, tmp_pa
         start_jvm(target.port)  # back on the same port, without the slow bean
         result = await adapter.scraper.scrape()
         assert not result.error, result.reason
-        assert backend.helper_starts == 1  # type: ignore[attr-defined]
+        assert adapter.helper.starts == 1
     finally:
-        await backend.close()
+        await adapter.helper.close()
+
+
+async def test_no_numbers_before_the_first_scrape(
+    jvm, helper_cache: Path, tmp_path: Path, http
+) -> None:
+    """As jmx_exporter: /metrics answers 500 until a scrape has completed; /readyz says why.
+    The helper JVM is already up and warm then, so the first scrape does not pay for it."""
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=jvm.host_port) + "startDelaySeconds: 60\n")
+    async with JmxAdapter(settings(config, helper_cache)) as adapter:
+        async with http.get(f"{adapter.admin.url}/metrics") as response:
+            assert response.status == 500
+            assert "startDelaySeconds" in await response.text()
+        async with http.get(f"{adapter.admin.url}/readyz") as response:
+            assert response.status == 503
+            assert "startDelaySeconds" in await response.text()
+        assert adapter.helper.pid is not None
+        assert adapter.helper.starts == 1
+        assert adapter.scraper.scrapes == 0
+
+
+async def test_bad_java_pattern_fails_start_with_javas_reason(
+    helper_cache: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text("hostPort: 127.0.0.1:1\nrules:\n  - pattern: 'a{,3}'\n    name: x\n")
+    with pytest.raises(ConfigError, match=r"not a valid Java regex: Illegal repetition"):
+        async with JmxAdapter(settings(config, helper_cache)):
+            pass
+
+
+async def test_skipped_attributes_are_counted(
+    jvm, helper_cache: Path, tmp_path: Path, http, caplog
+) -> None:
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=jvm.host_port))
+    caplog.set_level("DEBUG", logger="podkit.jmx_adapter.scrape")
+    async with JmxAdapter(settings(config, helper_cache)) as adapter:
+        await wait_for(lambda: adapter.scraper.scrapes >= 2)
+        lines = sample_lines(await metrics(http, adapter))
+        assert adapter.scraper.last.skipped == {"read_failed": 1, "unsupported_type": 1}
+        scrapes = adapter.scraper.scrapes
+        assert f'jmx_adapter_attributes_skipped_total{{reason="read_failed"}} {scrapes}.0' in lines
+    logged = [r for r in caplog.records if r.getMessage().startswith("attribute skipped")]
+    assert len(logged) == 2  # once per attribute and reason, however many scrapes

@@ -3,7 +3,8 @@
 A backend (:mod:`.backend_persistent`, :mod:`.backend_jmxquery`, :mod:`.backend_jolokia`) turns
 one scrape of a target into a list of :class:`MBean`; values keep the shape JMX gave them
 (numbers with Java's own text, booleans, strings, :class:`Composite`, :class:`Tabular`) so
-:mod:`.rules` can flatten them exactly as jmx_exporter does. :class:`ScrapeFilter` carries the
+:mod:`.rules` can flatten them exactly as jmx_exporter does; an attribute a backend leaves out
+is listed in :attr:`MBean.skipped` with the reason. :class:`Target` is the JVM to read and how. :class:`ScrapeFilter` carries the
 ``includeObjectNames``/``excludeObjectNames`` patterns; :class:`BackendError` is a failed scrape
 (target down, wrong credentials, broken helper) with a one-line reason.
 """
@@ -22,13 +23,27 @@ __all__ = [
     "MBean",
     "ScrapeFilter",
     "Tabular",
+    "Target",
     "Value",
 ]
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """The JMX target: service URL, credentials and whether the RMI registry uses SSL."""
+
+    url: str
+    username: str = ""
+    password: str = ""
+    ssl: bool = False
+
+    def __repr__(self) -> str:  # never the password
+        return f"Target(url={self.url!r}, username={self.username!r}, ssl={self.ssl})"
+
+
+@dataclass(frozen=True, slots=True)
 class JavaNumber:
-    """A ``java.lang.Number``: its value and its ``toString()`` (what rule patterns see)."""
+    """A ``java.lang.Number``: ``doubleValue()`` and ``toString()`` (what rule patterns see)."""
 
     value: float
     text: str
@@ -69,6 +84,8 @@ class MBean:
     domain: str
     properties: tuple[tuple[str, str], ...]
     attributes: list[Attribute] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Attributes the backend could not export: (attribute, reason)."""
 
 
 @dataclass(frozen=True, slots=True)

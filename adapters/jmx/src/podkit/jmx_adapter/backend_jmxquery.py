@@ -26,6 +26,7 @@ from podkit.jmx_adapter.backend import (
     JavaNumber,
     MBean,
     ScrapeFilter,
+    Target,
     Value,
 )
 from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
@@ -56,26 +57,17 @@ class JmxqueryBackend:
     name = "jmxquery"
 
     def __init__(
-        self,
-        jmx_url: str,
-        *,
-        username: str = "",
-        password: str = "",
-        ssl: bool = False,
-        java: str = "java",
-        java_options: tuple[str, ...] = (),
+        self, target: Target, *, java: str = "java", java_options: tuple[str, ...] = ()
     ) -> None:
-        if not jmx_url:
+        if not target.url:
             raise BackendError("no JMX target: set hostPort or jmxUrl in the config")
-        if ssl:
+        if target.ssl:
             raise BackendError(
                 "the jmxquery backend cannot use ssl: true; use --backend=persistent"
             )
-        self.java_options = tuple(java_options)
-        self.jmx_url = jmx_url
-        self.username = username
-        self.password = password
+        self.target = target
         self.java = java
+        self.java_options = tuple(java_options)
 
     def command(self, beans: ScrapeFilter) -> list[str]:
         queries = [jmxquery.JMXQuery(pattern) for pattern in (beans.include or ("*:*",))]
@@ -85,11 +77,11 @@ class JmxqueryBackend:
             "-jar",
             jmxquery.JAR_PATH,
             "-url",
-            self.jmx_url,
+            self.target.url,
             "-json",
         ]
-        if self.username:
-            command += ["-u", self.username, "-p", self.password]
+        if self.target.username:
+            command += ["-u", self.target.username, "-p", self.target.password]
         command += ["-q", "".join(q.to_query_string() + ";" for q in queries)]
         return command
 

@@ -3,10 +3,11 @@
 Accepts what jmx_exporter's standalone mode reads: ``hostPort`` or ``jmxUrl`` (not both),
 ``username``, ``password``, ``ssl``, ``lowercaseOutputName``, ``lowercaseOutputLabelNames``,
 ``includeObjectNames``/``excludeObjectNames`` (or their old names ``whitelistObjectNames``/
-``blacklistObjectNames``), ``startDelaySeconds`` and ``rules``. A rule's ``pattern`` is compiled
-as jmx_exporter does, ``^.*(?:PATTERN).*$``, so it matches anywhere in
-``domain<key=value, ...><compositeKeys>attrName: value``; ``$1``/``${name}`` references in
-``name``, ``value``, ``help`` and ``labels`` are checked against the pattern's groups up front.
+``blacklistObjectNames``), ``startDelaySeconds`` and ``rules``. A rule's ``pattern`` is a Java
+regex, kept as its source: :mod:`.matcher` compiles it in the helper JVM as jmx_exporter does,
+``^.*(?:PATTERN).*$``, so it matches anywhere in ``domain<key=value, ...><compositeKeys>attrName:
+value``. ``$1``/``${name}`` references in ``name``, ``value``, ``help`` and ``labels`` are checked
+against the pattern's groups up front (counted here by :func:`java_groups`, confirmed by Java).
 Keys jmx_exporter knows but this adapter does not implement are refused by name, never ignored.
 """
 
@@ -33,6 +34,7 @@ _TOP_KEYS = {
     "ssl",
     "lowercaseOutputName",
     "lowercaseOutputLabelNames",
+    "inferCounterTypeFromName",
     "includeObjectNames",
     "excludeObjectNames",
     "whitelistObjectNames",
@@ -43,7 +45,6 @@ _UNSUPPORTED = {
     "includeObjectNameAttributes",
     "excludeObjectNameAttributes",
     "autoExcludeObjectNameAttributes",
-    "inferCounterTypeFromName",
     "metricCustomizers",
     "httpServer",
     "openTelemetry",
@@ -60,6 +61,7 @@ _RULE_KEYS = {
     "attrNameSnakeCase",
     "cache",
 }
+_GROUP_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9]*")
 _GROUP_REF = re.compile(r"\\.|\$(\d+)|\$\{([A-Za-z][A-Za-z0-9]*)\}|\$")
 
 
@@ -71,7 +73,8 @@ class ConfigError(ValueError):
 class Rule:
     """One ``rules`` entry; ``pattern`` is None for a catch-all rule."""
 
-    pattern: re.Pattern[str] | None = None
+    pattern: str | None = None
+    """The Java regex as written (None: matches everything)."""
     name: str | None = None
     value: str | None = None
     value_factor: float = 1.0
@@ -80,6 +83,8 @@ class Rule:
     type: str = "untyped"
     attr_name_snake_case: bool = False
     cache: bool = False
+    group_names: tuple[tuple[str, int], ...] = ()
+    """Named groups ``(?<name>...)`` and their numbers."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +97,12 @@ class Config:
     ssl: bool = False
     lowercase_output_name: bool = False
     lowercase_output_label_names: bool = False
+    infer_counter_type_from_name: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     start_delay_seconds: int = 0
     rules: tuple[Rule, ...] = field(default_factory=lambda: (Rule(),))
+    origin: str = "config"
 
 
 def load_config(path: str | Path) -> Config:
@@ -163,10 +170,12 @@ def parse_config(text: str, origin: str = "config") -> Config:
         ssl=_bool(data, "ssl", where),
         lowercase_output_name=_bool(data, "lowercaseOutputName", where),
         lowercase_output_label_names=_bool(data, "lowercaseOutputLabelNames", where),
+        infer_counter_type_from_name=_bool(data, "inferCounterTypeFromName", where),
         include=include,
         exclude=exclude,
         start_delay_seconds=delay,
         rules=rules,
+        origin=origin,
     )
 
 
@@ -203,7 +212,59 @@ def _names(data: dict[str, Any], key: str, old: str, where: str) -> tuple[str, .
     return tuple(raw)
 
 
-def _check_refs(template: str, pattern: re.Pattern[str], key: str, where: str) -> None:
+def java_groups(source: str) -> tuple[int, dict[str, int]]:
+    """The capturing groups of a Java regex: their count and the named ones' numbers.
+
+    Skips escapes, ``\\Q...\\E`` quoting and (nested) character classes; Java's own count, from
+    the helper, is the final word (:func:`check_group_counts`).
+    """
+    count, names = 0, {}
+    i, n, depth = 0, len(source), 0
+    while i < n:
+        ch = source[i]
+        if ch == "\\":
+            if source.startswith("\\Q", i):
+                end = source.find("\\E", i + 2)
+                i = n if end < 0 else end + 2
+            else:
+                i += 2
+            continue
+        if depth:
+            depth += 1 if ch == "[" else -1 if ch == "]" else 0
+        elif ch == "[":
+            depth = 1
+            if source.startswith("^", i + 1):
+                i += 1
+        elif ch == "(":
+            if not source.startswith("(?", i):
+                count += 1
+            elif source.startswith("(?<", i) and source[i + 3 : i + 4] not in ("=", "!", ""):
+                count += 1
+                name = _GROUP_NAME.match(source, i + 3)
+                if name is not None:
+                    names[name.group(0)] = count
+        i += 1
+    return count, names
+
+
+def check_group_counts(config: Config, counts: list[int]) -> None:
+    """Check the rules' ``$N`` references again against Java's own group counts."""
+    for index, (rule, groups) in enumerate(zip(config.rules, counts, strict=True)):
+        if rule.pattern is not None:
+            where = f"{config.origin}: rules[{index}]"
+            _check_rule_refs(rule, groups, dict(rule.group_names), where)
+
+
+def _check_rule_refs(rule: Rule, groups: int, names: dict[str, int], where: str) -> None:
+    for key, template in (("name", rule.name), ("value", rule.value), ("help", rule.help)):
+        if template is not None:
+            _check_refs(template, groups, names, key, where)
+    for label, text in rule.labels or ():
+        _check_refs(label, groups, names, f"labels key {label!r}", where)
+        _check_refs(text, groups, names, f"labels.{label}", where)
+
+
+def _check_refs(template: str, groups: int, names: dict[str, int], key: str, where: str) -> None:
     for match in _GROUP_REF.finditer(template):
         text = match.group(0)
         if text.startswith("\\"):
@@ -211,13 +272,13 @@ def _check_refs(template: str, pattern: re.Pattern[str], key: str, where: str) -
         if match.group(1) is not None:
             # Java takes the longest prefix of the digits that names an existing group.
             digits = match.group(1)
-            if int(digits[0]) > pattern.groups:
+            if int(digits[0]) > groups:
                 raise ConfigError(
                     f"{where}: {key} refers to group ${digits[0]} but the pattern has "
-                    f"{pattern.groups} group(s)"
+                    f"{groups} group(s)"
                 )
         elif match.group(2) is not None:
-            if match.group(2) not in pattern.groupindex:
+            if match.group(2) not in names:
                 raise ConfigError(f"{where}: {key} refers to unknown group ${{{match.group(2)}}}")
         else:
             raise ConfigError(
@@ -233,15 +294,9 @@ def _rule(item: Any, where: str) -> Rule:
             raise ConfigError(
                 f"{where}: unknown rule key {key!r} (expected one of {', '.join(sorted(_RULE_KEYS))})"
             )
-    pattern: re.Pattern[str] | None = None
+    pattern: str | None = None
     if item.get("pattern") is not None:
-        source = item["pattern"]
-        if not isinstance(source, str):
-            source = str(source)
-        try:
-            pattern = re.compile(f"^.*(?:{source}).*$")
-        except re.error as exc:
-            raise ConfigError(f"{where}: pattern {source!r} is not a valid regex: {exc}") from None
+        pattern = _java_string_of(item["pattern"])
     name = _opt_str(item, "name", where)
     help_text = _opt_str(item, "help", where)
     value = None if item.get("value") is None else _java_string_of(item["value"])
@@ -276,14 +331,8 @@ def _rule(item: Any, where: str) -> Rule:
         raise ConfigError(f"{where}: a rule with a name needs a pattern")
     if value is not None and pattern is None:
         raise ConfigError(f"{where}: a rule with a value needs a pattern")
-    if pattern is not None:
-        for key, template in (("name", name), ("value", value), ("help", help_text)):
-            if template is not None:
-                _check_refs(template, pattern, key, where)
-        for label, text in labels or ():
-            _check_refs(label, pattern, f"labels key {label!r}", where)
-            _check_refs(text, pattern, f"labels.{label}", where)
-    return Rule(
+    groups, names = java_groups(pattern) if pattern is not None else (0, {})
+    rule = Rule(
         pattern=pattern,
         name=name,
         value=value,
@@ -293,7 +342,11 @@ def _rule(item: Any, where: str) -> Rule:
         type=TYPES[kind],
         attr_name_snake_case=_bool(item, "attrNameSnakeCase", where),
         cache=_bool(item, "cache", where),
+        group_names=tuple(names.items()),
     )
+    if pattern is not None:
+        _check_rule_refs(rule, groups, names, where)
+    return rule
 
 
 def _java_string_of(value: Any) -> str:

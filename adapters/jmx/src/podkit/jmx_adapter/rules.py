@@ -2,31 +2,48 @@
 
 Walks each attribute the way jmx_exporter's ``JmxScraper`` does (composite data adds its
 attribute name to the key path; tabular data turns index columns into labels, a column called
-``value`` keeps the attribute's own name, other columns are added in sorted order), builds the
-match string ``domain<key=value, ...><keys>attrName: value`` and gives it to the first rule whose
-pattern matches (``^.*(?:PATTERN).*$``). Help texts are jmx_exporter 1.x's
-``[description ]domain:name=<name>,type=<type>,attribute=<attr>``. A rule without ``name`` uses the default naming
-``domain_<first property value>_<keys>_<attr>`` with the other properties as labels. Numbers are
-scaled by ``valueFactor``, booleans become 1/0, anything else is skipped unless the rule's
-``value`` gives a number. Names and label names are made safe as jmx_exporter's ``safeName``
-does. Samples of one name that share their labels are told apart with an ``_objectname`` label
-(jmx_exporter 1.x); families whose rules disagree on the type are untyped. Rules with
-``cache: true`` remember their verdict per match string, evicting entries not seen in a scrape.
+``value`` keeps the attribute's own name, other columns are added in sorted order) into
+:class:`Leaf` items, has :mod:`.matcher` find each one's first matching rule (Java regexes, in
+the helper JVM, within the scrape's deadline) on the match string
+``domain<key=value, ...><keys>attrName: value``, and turns the matches into families as
+jmx_exporter's ``JmxCollector`` and ``MatchedRuleToMetricSnapshotsConverter`` do. Help texts
+are jmx_exporter 1.x's ``[description ]domain:name=<name>,type=<type>,attribute=<attr>``. A
+rule without ``name`` uses the default naming ``domain_<first property value>_<keys>_<attr>``
+with the other properties as labels. Numbers are scaled by ``valueFactor``, booleans become
+1/0, anything else is skipped unless the rule's ``value`` gives a number. Names and label names
+are made safe as jmx_exporter's ``toSafeName`` does. Samples of one name that share their
+labels are told apart with an ``_objectname`` label; families whose rules disagree on the type
+are untyped; with ``inferCounterTypeFromName`` a name ending in ``_total`` is a counter.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from podkit.jmx_adapter.backend import Composite, JavaNumber, MBean, Tabular, Value
 from podkit.jmx_adapter.config import Config, Rule
+from podkit.jmx_adapter.matcher import JavaMatcher, MatchItem, MatchResult
 
-__all__ = ["Family", "RuleEngine", "Sample", "expand", "safe_name", "snake_case"]
+__all__ = [
+    "Family",
+    "Leaf",
+    "RuleEngine",
+    "Sample",
+    "expand",
+    "java_double_of",
+    "safe_name",
+    "snake_case",
+    "walk",
+]
 
 _UNSAFE = re.compile(r"[^a-zA-Z0-9:]+")
-_CACHED = "<cache>"
+_JAVA_DOUBLE = re.compile(
+    r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?"
+    r"|0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+[fFdD]?)"
+)
+_JAVA_TRIM = "".join(chr(c) for c in range(0x21))  # String.trim(): every char <= ' '
 
 
 def safe_name(name: str) -> str:
@@ -51,13 +68,13 @@ def snake_case(name: str) -> str:
     return "".join(out)
 
 
-def expand(template: str, match: re.Match[str]) -> str:
+def expand(template: str, groups: Sequence[str | None], names: Mapping[str, int]) -> str:
     """``Matcher.replaceAll(template)`` for a pattern that matched the whole string."""
     if "$" not in template and "\\" not in template:
         return template
     out: list[str] = []
     i, n = 0, len(template)
-    groups = match.re.groups
+    count = len(groups) - 1
     while i < n:
         ch = template[i]
         if ch == "\\" and i + 1 < n:
@@ -65,19 +82,33 @@ def expand(template: str, match: re.Match[str]) -> str:
             i += 2
         elif ch == "$" and i + 1 < n and template[i + 1] == "{":
             end = template.index("}", i)
-            out.append(match.group(template[i + 2 : end]) or "")
+            out.append(groups[names[template[i + 2 : end]]] or "")
             i = end + 1
         elif ch == "$" and i + 1 < n and template[i + 1].isdigit():
             ref = int(template[i + 1])
             i += 2
-            while i < n and template[i].isdigit() and ref * 10 + int(template[i]) <= groups:
+            while i < n and template[i].isdigit() and ref * 10 + int(template[i]) <= count:
                 ref = ref * 10 + int(template[i])
                 i += 1
-            out.append(match.group(ref) or "")
+            out.append(groups[ref] or "")
         else:
             out.append(ch)
             i += 1
     return "".join(out)
+
+
+def java_double_of(text: str) -> float | None:
+    """``Double.valueOf(text)``, or None where Java throws ``NumberFormatException``."""
+    text = text.strip(_JAVA_TRIM)
+    if not _JAVA_DOUBLE.fullmatch(text):
+        return None
+    if "x" in text or "X" in text:
+        body = text.rstrip("fFdD")
+        sign = -1.0 if body.startswith("-") else 1.0
+        return sign * float.fromhex(body.lstrip("+-"))
+    if text.endswith(("NaN", "Infinity")):
+        return float(text.replace("Infinity", "inf"))
+    return float(text.rstrip("fFdD"))
 
 
 def java_text(value: Value) -> str:
@@ -100,11 +131,7 @@ class _Matched:
     type: str
     help: str
     labels: tuple[tuple[str, str], ...]
-    value: float | None
-    value_factor: float
-
-
-_UNMATCHED = _Matched("", "", "", "", (), None, 1.0)
+    value: float
 
 
 @dataclass(slots=True)
@@ -115,7 +142,7 @@ class Sample:
 
 @dataclass(slots=True)
 class Family:
-    """One metric family: ``type`` is gauge, counter or untyped (jmx_exporter's UNTYPED)."""
+    """One metric family: ``type`` is gauge, counter or untyped (jmx_exporter's UNKNOWN)."""
 
     name: str
     type: str
@@ -123,223 +150,217 @@ class Family:
     samples: list[Sample] = field(default_factory=list)
 
 
-class RuleEngine:
-    """Applies one config's rules; keeps the per-rule caches across scrapes."""
+@dataclass(frozen=True, slots=True)
+class _Path:
+    """Where a value sits: its bean's domain and (label) properties, and the composite keys."""
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self._cache: list[dict[str, _Matched]] = [{} for _ in config.rules]
-        self.cached_beans = 0
+    domain: str
+    props: tuple[tuple[str, str], ...]
+    keys: tuple[str, ...]
+    prefix: str
+    """The match string up to the attribute name: ``domain<k=v, ...><key, ...>``."""
 
-    def evaluate(self, beans: Iterable[MBean]) -> list[Family]:
-        """The metric families of one scrape, sorted by name."""
-        matched: list[tuple[_Matched, float]] = []
-        seen: list[set[str]] = [set() for _ in self.config.rules]
-        for bean in beans:
-            props = bean.properties
-            for attr in bean.attributes:
-                self._walk(
-                    bean.domain, props, (), attr.name, attr.description, attr.value, matched, seen
-                )
-        for index, keys in enumerate(seen):
-            cache = self._cache[index]
-            if cache:
-                for key in [k for k in cache if k not in keys]:
-                    del cache[key]
-        self.cached_beans = sum(len(keys) for keys in seen)
-        return _families(matched)
 
-    def _walk(
-        self,
-        domain: str,
-        props: tuple[tuple[str, str], ...],
-        keys: tuple[str, ...],
-        attr: str,
-        description: str | None,
-        value: Value,
-        out: list[tuple[_Matched, float]],
-        seen: list[set[str]],
-    ) -> None:
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One simple value of a scrape, ready to be matched against the rules."""
+
+    path: _Path
+    prefix: int
+    attr: str
+    description: str | None
+    value: JavaNumber | bool | str
+
+    @property
+    def text(self) -> str:
+        return java_text(self.value)
+
+
+def _path(domain: str, props: tuple[tuple[str, str], ...], keys: tuple[str, ...]) -> _Path:
+    prefix = f"{domain}<{', '.join(f'{k}={v}' for k, v in props)}><{', '.join(keys)}>"
+    return _Path(domain, props, keys, prefix)
+
+
+class _Walk:
+    """Flattens beans into leaves, sharing each path's match prefix."""
+
+    def __init__(self) -> None:
+        self.prefixes: list[str] = []
+        self.index: dict[str, int] = {}
+        self.leaves: list[Leaf] = []
+
+    def bean(self, bean: MBean) -> None:
+        path = _path(bean.domain, bean.properties, ())
+        for attr in bean.attributes:
+            self.value(path, attr.name, attr.description, attr.value)
+
+    def value(self, path: _Path, attr: str, description: str | None, value: Value) -> None:
         if value is None:
             return
         if isinstance(value, Composite):
-            inner = (*keys, attr)
+            inner = _path(path.domain, path.props, (*path.keys, attr))
             for key, item in value.items:
-                self._walk(domain, props, inner, key, value.description or None, item, out, seen)
-            return
-        if isinstance(value, Tabular):
-            extended = (*keys, attr)
-            index = value.index
-            for row in value.rows:
-                cells = dict(row.items)
-                labelled = dict(props)
-                for idx in index:
-                    cell = cells.get(idx)
-                    if cell is not None:
-                        key = idx
-                        while key in labelled:
-                            key += "_"
-                        if isinstance(cell, Composite):  # a composite index: one label per key
-                            for part, part_value in cell.items:
-                                labelled[f"{key}_{part}"] = java_text(part_value)
-                        else:
-                            labelled[key] = java_text(cell)
-                row_props = tuple(labelled.items())
-                for column in sorted(set(cells) - set(index)):
-                    # a column called "value" stands for the attribute itself
-                    own = column.lower() == "value"
-                    self._walk(
-                        domain,
-                        row_props,
-                        keys if own else extended,
-                        attr if own else column,
-                        value.description,
-                        cells[column],
-                        out,
-                        seen,
-                    )
-            return
-        self._record(domain, props, keys, attr, description, value, out, seen)
+                self.value(inner, key, value.description or None, item)
+        elif isinstance(value, Tabular):
+            self.table(path, attr, value)
+        else:
+            number = self.index.get(path.prefix)
+            if number is None:
+                number = self.index[path.prefix] = len(self.prefixes)
+                self.prefixes.append(path.prefix)
+            self.leaves.append(Leaf(path, number, attr, description, value))
 
-    def _record(
-        self,
-        domain: str,
-        props: tuple[tuple[str, str], ...],
-        keys: tuple[str, ...],
-        attr: str,
-        description: str | None,
-        value: JavaNumber | bool | str,
-        out: list[tuple[_Matched, float]],
-        seen: list[set[str]],
-    ) -> None:
+    def table(self, path: _Path, attr: str, table: Tabular) -> None:
+        extended = (*path.keys, attr)
+        for row in table.rows:
+            cells = dict(row.items)
+            labelled = dict(path.props)
+            for idx in table.index:
+                cell = cells.get(idx)
+                if cell is None:
+                    continue
+                key = idx
+                while key in labelled:
+                    key += "_"
+                if isinstance(cell, Composite):  # a composite index: one label per key
+                    for part, part_value in cell.items:
+                        labelled[f"{key}_{part}"] = java_text(part_value)
+                else:
+                    labelled[key] = java_text(cell)
+            props = tuple(labelled.items())
+            own_path = _path(path.domain, props, path.keys)
+            column_path = _path(path.domain, props, extended)
+            for column in sorted(set(cells) - set(table.index)):
+                if column.lower() == "value":  # a column called "value" stands for the attribute
+                    self.value(own_path, attr, table.description, cells[column])
+                else:
+                    self.value(column_path, column, table.description, cells[column])
+
+
+def walk(beans: Iterable[MBean]) -> tuple[list[str], list[Leaf]]:
+    """The match prefixes and the leaves of a scrape, in jmx_exporter's visiting order."""
+    state = _Walk()
+    for bean in beans:
+        state.bean(bean)
+    return state.prefixes, state.leaves
+
+
+class RuleEngine:
+    """Applies one config's rules, matching in the helper JVM through ``matcher``."""
+
+    def __init__(self, config: Config, matcher: JavaMatcher) -> None:
+        self.config = config
+        self.matcher = matcher
+
+    @property
+    def cached_beans(self) -> int:
+        return self.matcher.cached
+
+    async def evaluate(self, beans: Iterable[MBean], timeout: float | None = None) -> list[Family]:
+        """The metric families of one scrape, sorted by name; matching ends by ``timeout``."""
+        prefixes, leaves = walk(beans)
+        items: list[MatchItem] = [
+            (leaf.prefix, leaf.attr, snake_case(leaf.attr), leaf.text) for leaf in leaves
+        ]
+        results = await self.matcher.match(prefixes, items, timeout)
+        matched = []
+        for leaf, result in zip(leaves, results, strict=True):
+            if result is not None:
+                one = self._matched(leaf, result)
+                if one is not None:
+                    matched.append(one)
+        return _families(matched)
+
+    def _matched(self, leaf: Leaf, result: MatchResult) -> _Matched | None:
         config = self.config
-        bean_name = (
-            domain + "<" + ", ".join(f"{k}={v}" for k, v in props) + "><" + ", ".join(keys) + ">"
-        )
-        named = dict(props)
+        rule = config.rules[result.rule]
+        path = leaf.path
+        attr = snake_case(leaf.attr) if rule.attr_name_snake_case else leaf.attr
+        shown = "<cache>" if rule.cache else leaf.text
+        match_name = f"{path.prefix}{attr}: {shown}"
+        groups = (match_name, *result.groups[1:])
+        names = dict(rule.group_names)
+        named = dict(path.props)
         help_text = (
-            f"{domain}:name={named.get('name', 'null')},type={named.get('type', 'null')},"
-            f"attribute={attr}"
+            f"{path.domain}:name={named.get('name', 'null')},type={named.get('type', 'null')},"
+            f"attribute={leaf.attr}"
         )
-        if description is not None and description != attr:
-            help_text = f"{description} {help_text}"
-        snake = snake_case(attr)
-        text = java_text(value)
-        result = _UNMATCHED
-        for index, rule in enumerate(config.rules):
-            shown_attr = snake if rule.attr_name_snake_case else attr
-            match_name = f"{bean_name}{shown_attr}: {_CACHED if rule.cache else text}"
-            if rule.cache:
-                cached = self._cache[index].get(match_name)
-                if cached is not None:
-                    seen[index].add(match_name)
-                    if cached is not _UNMATCHED:
-                        result = cached
-                        break
-                    continue
-            match = None
-            if rule.pattern is not None:
-                match = rule.pattern.fullmatch(match_name)
-                if match is None:
-                    self._remember(rule, index, match_name, _UNMATCHED, seen)
-                    continue
-            override: float | None = None
-            if rule.value:
-                assert match is not None
-                try:
-                    override = float(expand(rule.value, match).strip())
-                except ValueError:
-                    return
-            if rule.name is None:
-                result = self._default(
-                    match_name, domain, props, keys, shown_attr, help_text, override, rule
-                )
-                self._remember(rule, index, match_name, result, seen)
-                break
-            assert match is not None
-            name = safe_name(expand(rule.name, match))
+        if leaf.description is not None and leaf.description != leaf.attr:
+            help_text = f"{leaf.description} {help_text}"
+        override: float | None = None
+        if rule.value:
+            override = java_double_of(expand(rule.value, groups, names))
+            if override is None:
+                return None
+        if override is not None:
+            value = override * rule.value_factor
+        elif isinstance(leaf.value, bool):
+            value = 1.0 if leaf.value else 0.0
+        elif isinstance(leaf.value, JavaNumber):
+            value = leaf.value.value * rule.value_factor
+        else:
+            return None
+        if rule.name is None:
+            name, labels = self._default(path, attr)
+        else:
+            name = safe_name(expand(rule.name, groups, names))
             if not name:
-                return
+                return None
             if config.lowercase_output_name:
                 name = name.lower()
             if rule.help is not None:
-                help_text = expand(rule.help, match)
-            labels: list[tuple[str, str]] = []
-            for label_template, value_template in rule.labels or ():
-                label = safe_name(expand(label_template, match))
-                label_value = expand(value_template, match)
-                if config.lowercase_output_label_names:
-                    label = label.lower()
-                if label and label_value:
-                    labels.append((label, label_value))
-            result = _Matched(
-                name, match_name, rule.type, help_text, tuple(labels), override, rule.value_factor
-            )
-            self._remember(rule, index, match_name, result, seen)
-            break
-        if result is _UNMATCHED:
-            return
-        if result.value is not None:
-            number = result.value * result.value_factor
-        elif isinstance(value, bool):
-            number = 1.0 if value else 0.0
-        elif isinstance(value, JavaNumber):
-            number = value.value * result.value_factor
-        else:
-            return
-        out.append((result, number))
+                help_text = expand(rule.help, groups, names)
+            labels = self._labels(rule, groups, names)
+        kind = rule.type
+        if config.infer_counter_type_from_name and name.endswith("_total"):
+            kind = "counter"
+        return _Matched(name, match_name, kind, help_text, labels, value)
 
-    def _remember(
-        self, rule: Rule, index: int, key: str, result: _Matched, seen: list[set[str]]
-    ) -> None:
-        if rule.cache:
-            self._cache[index][key] = result
-            seen[index].add(key)
+    def _labels(
+        self, rule: Rule, groups: Sequence[str | None], names: Mapping[str, int]
+    ) -> tuple[tuple[str, str], ...]:
+        labels: list[tuple[str, str]] = []
+        for label_template, value_template in rule.labels or ():
+            label = safe_name(expand(label_template, groups, names))
+            label_value = expand(value_template, groups, names)
+            if self.config.lowercase_output_label_names:
+                label = label.lower()
+            if label and label_value:
+                labels.append((label, label_value))
+        return tuple(labels)
 
-    def _default(
-        self,
-        match_name: str,
-        domain: str,
-        props: tuple[tuple[str, str], ...],
-        keys: tuple[str, ...],
-        attr: str,
-        help_text: str,
-        override: float | None,
-        rule: Rule,
-    ) -> _Matched:
-        parts = [domain]
-        if props:
-            parts.append(props[0][1])
-        parts.extend(keys)
+    def _default(self, path: _Path, attr: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        parts = [path.domain]
+        if path.props:
+            parts.append(path.props[0][1])
+        parts.extend(path.keys)
         parts.append(attr)
         name = safe_name("_".join(parts))
         if self.config.lowercase_output_name:
             name = name.lower()
         labels = []
-        for key, value in props[1:]:
+        for key, value in path.props[1:]:
             label = safe_name(key)
             if self.config.lowercase_output_label_names:
                 label = label.lower()
             labels.append((label, value))
-        return _Matched(
-            name, match_name, rule.type, help_text, tuple(labels), override, rule.value_factor
-        )
+        return name, tuple(labels)
 
 
-def _families(matched: list[tuple[_Matched, float]]) -> list[Family]:
-    by_name: dict[str, list[tuple[_Matched, float]]] = {}
+def _families(matched: list[_Matched]) -> list[Family]:
+    by_name: dict[str, list[_Matched]] = {}
     for item in matched:
-        by_name.setdefault(item[0].name, []).append(item)
+        by_name.setdefault(item.name, []).append(item)
     families: list[Family] = []
     for name in sorted(by_name):
         items = by_name[name]
-        types = {m.type for m, _ in items}
+        types = {m.type for m in items}
         kind = types.pop() if len(types) == 1 else "untyped"
-        label_sets = [m.labels for m, _ in items]
+        label_sets = [m.labels for m in items]
         unique = len(set(label_sets)) == len(label_sets)
-        family = Family(name, kind, items[0][0].help)
+        family = Family(name, kind, items[0].help)
         keep: set[tuple[tuple[str, str], ...]] = set()
-        for m, number in items:
+        for m in items:
             labels = dict(m.labels)
             if not unique:
                 labels["_objectname"] = m.match_name[: m.match_name.rfind(":")]
@@ -347,6 +368,6 @@ def _families(matched: list[tuple[_Matched, float]]) -> list[Family]:
             if key in keep:
                 continue
             keep.add(key)
-            family.samples.append(Sample(labels, number))
+            family.samples.append(Sample(labels, m.value))
         families.append(family)
     return families

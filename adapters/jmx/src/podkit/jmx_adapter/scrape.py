@@ -1,25 +1,42 @@
-"""One scrape: backend -> rules -> families, cut off by a timeout, remembered for ``/metrics``.
+"""One scrape: backend -> rules -> families, within a deadline, remembered for ``/metrics``.
 
 :class:`Scraper` owns the backend, the rule engine and the last completed :class:`ScrapeResult`.
-A failed scrape (target down, wrong credentials, timeout) yields no families and
-``error=True``; the adapter keeps serving that and its self-metrics. Concurrent callers of
-:meth:`Scraper.fresh` share one scrape in flight.
+:meth:`Scraper.start` starts (and warms) the helper JVM and loads the rule patterns into it
+before the first scrape, so JVM start-up is never charged to a scrape's timeout. A scrape's
+timeout covers reading the MBeans and matching the rules (both in the helper, which stops at
+the deadline itself); a failed scrape (target down, wrong credentials, timeout, a pattern still
+backtracking at the deadline) yields no families, ``error=True`` and the reason. Attributes a
+backend had to leave out are counted per reason and logged once each, at debug. Concurrent
+callers of :meth:`Scraper.fresh` share one scrape in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from podkit.core import get_logger
-from podkit.jmx_adapter.backend import Backend, BackendError, ScrapeFilter
-from podkit.jmx_adapter.config import Config
+from podkit.jmx_adapter.backend import Backend, BackendError, MBean, ScrapeFilter
+from podkit.jmx_adapter.config import Config, ConfigError
+from podkit.jmx_adapter.matcher import JavaMatcher
 from podkit.jmx_adapter.rules import Family, RuleEngine
 
-__all__ = ["ScrapeResult", "Scraper"]
+__all__ = ["ScrapeResult", "Scraper", "skip_kind"]
 
 log = get_logger("podkit.jmx_adapter.scrape")
+
+
+def skip_kind(reason: str) -> str:
+    """A skipped attribute's reason as a label value: ``unsupported_type``, ``read_failed``..."""
+    if reason.startswith("unsupported type"):
+        return "unsupported_type"
+    if reason.startswith("cannot be read"):
+        return "read_failed"
+    if reason.startswith("left out of getAttributes"):
+        return "getter_failed"
+    return "other"
 
 
 @dataclass(frozen=True)
@@ -27,29 +44,53 @@ class ScrapeResult:
     families: list[Family] = field(default_factory=list)
     error: bool = False
     reason: str = ""
+    """Why the scrape failed (empty when it did not)."""
     duration: float = 0.0
     finished: float = 0.0
     """``time.monotonic()`` when the scrape ended (0: never scraped)."""
     beans: int = 0
     cached_beans: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Attributes the backend left out in this scrape, per kind of reason (:func:`skip_kind`)."""
 
 
 class Scraper:
     """Scrapes one target with one config; swap either with :meth:`use`."""
 
-    def __init__(self, backend: Backend, config: Config, *, timeout: float) -> None:
+    def __init__(
+        self, backend: Backend, matcher: JavaMatcher, config: Config, *, timeout: float
+    ) -> None:
         self.backend = backend
+        self.matcher = matcher
         self.config = config
-        self.engine = RuleEngine(config)
+        self.engine = RuleEngine(config, matcher)
         self.timeout = timeout
         self.last = ScrapeResult()
         self.scrapes = 0
+        self.skipped_total: Counter[str] = Counter()
+        self._logged_skips: set[tuple[str, str, str]] = set()
         self._inflight: asyncio.Task[ScrapeResult] | None = None
+        self._started = False
 
-    def use(self, config: Config, backend: Backend | None = None) -> None:
-        """Take a new config (and backend); rule caches start empty."""
+    async def start(self) -> None:
+        """Start the helper JVM and load the rules into it; :class:`ConfigError` if one is bad.
+
+        The service calls this before its first scrape; a scrape started without it calls it
+        first (outside the scrape's timeout).
+        """
+        await self.matcher.helper.start()
+        await self.matcher.load(self.config)
+        self._started = True
+
+    async def use(self, config: Config, backend: Backend | None = None) -> None:
+        """Take a new config (and backend); the rule cache starts empty.
+
+        Raises :class:`ConfigError` (keeping the running config) if a pattern is invalid.
+        """
+        await self.matcher.load(config)
+        self._started = True
         self.config = config
-        self.engine = RuleEngine(config)
+        self.engine = RuleEngine(config, self.matcher)
         if backend is not None:
             self.backend = backend
 
@@ -70,24 +111,41 @@ class Scraper:
         return await self.scrape()
 
     async def _scrape(self) -> ScrapeResult:
+        if not self._started:
+            try:
+                await self.start()
+            except (BackendError, ConfigError) as exc:
+                return self._remember(self._failed(time.perf_counter(), str(exc)))
         start = time.perf_counter()
+        deadline = start + self.timeout
         engine = self.engine
+        backend = self.backend
         try:
-            beans = await asyncio.wait_for(self.backend.scrape(self.filter), self.timeout)
-            families = engine.evaluate(beans)
+            async with asyncio.timeout(self.timeout):
+                beans = await backend.scrape(self.filter)
+                skipped = self._skipped(beans)
+                remaining = max(deadline - time.perf_counter(), 0.001)
+                families = await engine.evaluate(beans, remaining)
             result = ScrapeResult(
                 families,
                 duration=time.perf_counter() - start,
                 finished=time.monotonic(),
                 beans=len(beans),
                 cached_beans=engine.cached_beans,
+                skipped=skipped,
             )
         except TimeoutError:
             result = self._failed(start, f"scrape timed out after {self.timeout:g}s")
         except BackendError as exc:
-            result = self._failed(start, str(exc))
+            reason = str(exc) or type(exc).__name__
+            if reason.startswith("no answer within"):
+                reason = f"scrape timed out after {self.timeout:g}s (the helper is still busy)"
+            result = self._failed(start, reason)
         except Exception as exc:  # a backend bug must not end the scrape loop: report, go on
             result = self._failed(start, f"{type(exc).__name__}: {exc}")
+        return self._remember(result)
+
+    def _remember(self, result: ScrapeResult) -> ScrapeResult:
         self.scrapes += 1
         if result.error and (not self.last.error or self.last.reason != result.reason):
             log.warning("JMX scrape failed", reason=result.reason, backend=self.backend.name)
@@ -95,6 +153,20 @@ class Scraper:
             log.info("JMX scrape succeeded again", beans=result.beans)
         self.last = result
         return result
+
+    def _skipped(self, beans: list[MBean]) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for bean in beans:
+            for attr, reason in bean.skipped:
+                counts[skip_kind(reason)] += 1
+                key = (bean.object_name, attr, reason)
+                if key not in self._logged_skips:
+                    self._logged_skips.add(key)
+                    log.debug(
+                        "attribute skipped", mbean=bean.object_name, attribute=attr, reason=reason
+                    )
+        self.skipped_total.update(counts)
+        return dict(counts)
 
     def _failed(self, start: float, reason: str) -> ScrapeResult:
         return ScrapeResult(

@@ -22,11 +22,13 @@ from aiohttp import web
 
 from podkit.core import Service, metrics_response
 from podkit.jmx_adapter import __version__
-from podkit.jmx_adapter.backend import Backend, BackendError
+from podkit.jmx_adapter.backend import Backend, BackendError, Target
 from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
 from podkit.jmx_adapter.backend_jolokia import JolokiaBackend
 from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import Config, ConfigError, load_config
+from podkit.jmx_adapter.helper import Helper
+from podkit.jmx_adapter.matcher import JavaMatcher, check_patterns
 from podkit.jmx_adapter.scrape import Scraper
 from podkit.jmx_adapter.settings import JmxSettings
 from podkit.jmx_adapter.telemetry import JmxCollector
@@ -34,34 +36,32 @@ from podkit.jmx_adapter.telemetry import JmxCollector
 __all__ = ["JmxAdapter", "make_backend"]
 
 
-def make_backend(settings: JmxSettings, config: Config) -> Backend:
-    """The backend ``settings.backend`` names, aimed at the config's target."""
-    password = settings.password or config.password
-    if settings.backend == "jolokia":
-        url = settings.jolokia_url or config.jmx_url
-        return JolokiaBackend(url, username=config.username, password=password)
-    if settings.backend == "jmxquery":
-        return JmxqueryBackend(
-            config.jmx_url,
-            username=config.username,
-            password=password,
-            ssl=config.ssl,
-            java=settings.java,
-            java_options=tuple(settings.java_options),
-        )
-    return PersistentBackend(
-        config.jmx_url,
-        username=config.username,
-        password=password,
-        ssl=config.ssl,
+def make_helper(settings: JmxSettings) -> Helper:
+    """The helper JVM (rule matching for every backend, MBean reads for ``persistent``)."""
+    return Helper(
         java=settings.java,
         java_options=tuple(settings.java_options),
         cache_dir=Path(settings.helper_cache_dir) if settings.helper_cache_dir else None,
+        call_timeout=settings.scrape_timeout,
     )
 
 
-def _target(config: Config) -> tuple[str, str, str, bool]:
-    return (config.jmx_url, config.username, config.password, config.ssl)
+def target_of(settings: JmxSettings, config: Config) -> Target:
+    """The config's target, with ``JMX_ADAPTER_PASSWORD`` winning over the file's password."""
+    return Target(config.jmx_url, config.username, settings.password or config.password, config.ssl)
+
+
+def make_backend(settings: JmxSettings, config: Config, helper: Helper) -> Backend:
+    """The backend ``settings.backend`` names, aimed at the config's target."""
+    target = target_of(settings, config)
+    if settings.backend == "jolokia":
+        url = settings.jolokia_url or config.jmx_url
+        return JolokiaBackend(url, username=target.username, password=target.password)
+    if settings.backend == "jmxquery":
+        return JmxqueryBackend(
+            target, java=settings.java, java_options=tuple(settings.java_options)
+        )
+    return PersistentBackend(target, helper, timeout=settings.scrape_timeout)
 
 
 class JmxAdapter(Service[JmxSettings]):
@@ -82,8 +82,15 @@ class JmxAdapter(Service[JmxSettings]):
         config = load_config(s.config_file)
         self._mtime = self._config_mtime()
         self.reloads = {"success": 0, "failure": 0}
-        self.scraper = Scraper(make_backend(s, config), config, timeout=s.scrape_timeout)
-        self.registry.register(JmxCollector(lambda: self.scraper.last, self.reloads))
+        self._waiting = "the adapter has not started"
+        self.helper = make_helper(s)
+        self.scraper = Scraper(
+            make_backend(s, config, self.helper),
+            JavaMatcher(self.helper),
+            config,
+            timeout=s.scrape_timeout,
+        )
+        self.registry.register(JmxCollector(self.scraper, self.reloads))
         self.admin.add_route("GET", self.metrics_path, self._metrics)
 
     @classmethod
@@ -93,7 +100,13 @@ class JmxAdapter(Service[JmxSettings]):
             return None
         try:
             config = load_config(settings.config_file)
-            make_backend(settings, config)  # the backend accepts the target (nothing starts)
+            make_backend(settings, config, make_helper(settings))  # accepts the target?
+            check_patterns(
+                config,
+                java=settings.java,
+                java_options=tuple(settings.java_options),
+                cache_dir=Path(settings.helper_cache_dir) if settings.helper_cache_dir else None,
+            )
         except (ConfigError, BackendError) as exc:
             print(f"{exc}", file=sys.stderr)
             return 1
@@ -113,7 +126,9 @@ class JmxAdapter(Service[JmxSettings]):
     # --- lifecycle --------------------------------------------------------------------------------
 
     async def on_start(self) -> None:
-        self.health.not_ready("first-scrape", "waiting for the first scrape")
+        self._not_ready_yet("starting the helper JVM")
+        await self.scraper.start()  # JVM start-up and warm-up, never charged to a scrape
+        self._not_ready_yet("waiting for the first scrape")
         self.spawn(self._scrape_loop(), "scrape")
         if self.settings.config_poll_interval > 0:
             self.spawn(self._watch_config(), "config-watch")
@@ -125,14 +140,20 @@ class JmxAdapter(Service[JmxSettings]):
             rules=len(self.config.rules),
         )
 
+    def _not_ready_yet(self, reason: str) -> None:
+        self._waiting = reason
+        self.health.not_ready("first-scrape", reason)
+
     async def on_close(self) -> None:
         await self.scraper.backend.close()
+        await self.helper.close()
 
     async def _scrape_loop(self) -> None:
         delay = self.config.start_delay_seconds
         if delay:
-            self.health.not_ready("first-scrape", f"startDelaySeconds: waiting {delay}s")
+            self._not_ready_yet(f"startDelaySeconds: waiting {delay}s")
             await asyncio.sleep(delay)
+        self._not_ready_yet("the first scrape is running")
         await self.scraper.scrape()
         self.health.ready("first-scrape")
         interval = self.settings.scrape_interval
@@ -165,13 +186,13 @@ class JmxAdapter(Service[JmxSettings]):
         try:
             config = load_config(self.settings.config_file)
             backend = None
-            if _target(config) != _target(self.config):
-                backend = make_backend(self.settings, config)
+            if target_of(self.settings, config) != target_of(self.settings, self.config):
+                backend = make_backend(self.settings, config, self.helper)
+            await self.scraper.use(config, backend)
         except Exception as exc:
             self.reloads["failure"] += 1
             raise ConfigError(f"config reload failed, keeping the old config: {exc}") from None
         old = self.scraper.backend if backend is not None else None
-        self.scraper.use(config, backend)
         if old is not None:
             with contextlib.suppress(Exception):
                 await old.close()
@@ -181,7 +202,13 @@ class JmxAdapter(Service[JmxSettings]):
     # --- HTTP -------------------------------------------------------------------------------------
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
-        if self.settings.scrape_interval <= 0 and self._scraped_once():
+        if not self._scraped_once():
+            # as jmx_exporter (its collector throws until it can scrape): no numbers that a
+            # dashboard could read as healthy before a scrape has completed
+            return web.Response(
+                status=500, text=f"no JMX scrape has completed yet: {self._waiting}\n"
+            )
+        if self.settings.scrape_interval <= 0:
             await self.scraper.fresh(self.settings.scrape_cache)
         return metrics_response(request, self.registry)
 

@@ -2,20 +2,21 @@
 
 Read from plain fields at collection time: ``jmx_scrape_duration_seconds``, ``jmx_scrape_error``,
 ``jmx_scrape_cached_beans`` (from the last completed scrape) and
-``jmx_config_reload_success_total`` / ``jmx_config_reload_failure_total``. Counters keep
-client_java's exposition (``# TYPE x counter`` with samples ``x_total``); UNTYPED rules are
-``untyped``.
+``jmx_config_reload_success_total`` / ``jmx_config_reload_failure_total``, and podkit's
+``jmx_adapter_attributes_skipped_total{reason}``. Counters keep client_java's exposition
+(``# TYPE x counter`` with samples ``x_total``); gauge and untyped names lose a trailing
+``_total`` as client_java 1.x drops it; UNTYPED rules are ``untyped``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from podkit.jmx_adapter.rules import Family
-from podkit.jmx_adapter.scrape import ScrapeResult
+from podkit.jmx_adapter.scrape import Scraper
 
 __all__ = ["JmxCollector", "to_metric"]
 
@@ -27,21 +28,23 @@ def to_metric(family: Family) -> Metric:
         for sample in family.samples:
             metric.add_sample(base + "_total", sample.labels, sample.value)
         return metric
-    metric = Metric(family.name, family.help, "gauge" if family.type == "gauge" else "unknown")
+    # client_java 1.x, under jmx_exporter, drops a trailing _total from gauge and unknown names
+    name = family.name[:-6] if family.name.endswith("_total") else family.name
+    metric = Metric(name, family.help, "gauge" if family.type == "gauge" else "unknown")
     for sample in family.samples:
-        metric.add_sample(family.name, sample.labels, sample.value)
+        metric.add_sample(name, sample.labels, sample.value)
     return metric
 
 
 class JmxCollector(Collector):
     """Yields the last scrape's families, then the adapter's own metrics."""
 
-    def __init__(self, last: Callable[[], ScrapeResult], reloads: dict[str, int]) -> None:
-        self.last = last
+    def __init__(self, scraper: Scraper, reloads: dict[str, int]) -> None:
+        self.scraper = scraper
         self.reloads = reloads
 
     def collect(self) -> Iterator[Metric]:
-        result = self.last()
+        result = self.scraper.last
         for family in result.families:
             yield to_metric(family)
         yield GaugeMetricFamily(
@@ -65,3 +68,11 @@ class JmxCollector(Collector):
             "Number of times configuration have failed to be reloaded.",
             self.reloads["failure"],
         )
+        skipped = CounterMetricFamily(
+            "jmx_adapter_attributes_skipped",
+            "Attributes the backend could not export (each is logged once at debug), by reason.",
+            labels=["reason"],
+        )
+        for kind, count in sorted(self.scraper.skipped_total.items()):
+            skipped.add_metric([kind], count)
+        yield skipped

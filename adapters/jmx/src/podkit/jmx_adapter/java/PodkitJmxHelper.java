@@ -5,12 +5,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import javax.management.Attribute;
 import javax.management.AttributeList;
 import javax.management.MBeanAttributeInfo;
@@ -26,18 +30,30 @@ import javax.management.remote.JMXServiceURL;
 import javax.rmi.ssl.SslRMIClientSocketFactory;
 
 /**
- * podkit-jmx-adapter's persistent backend: one JMX connection kept across scrapes.
+ * podkit-jmx-adapter's helper JVM: one JMX connection kept across scrapes, and the rule patterns
+ * matched with java.util.regex itself, so they mean exactly what they mean in jmx_exporter.
  *
- * Reads the target from the environment (PODKIT_JMX_URL, PODKIT_JMX_USERNAME,
- * PODKIT_JMX_PASSWORD, PODKIT_JMX_SSL), then answers one JSON line per request line on stdin:
- * {"id": N, "include": [patterns], "exclude": [patterns]} ->
- * {"id": N, "ok": true, "beans": [{"name": ..., "attrs": [[name, description, value], ...]}]}
- * or {"id": N, "ok": false, "error": "..."}. Values: null, true/false, a string, {"n": toString}
- * for a number, {"c": [[key, value]...], "d": description} for CompositeData, {"t": {"index":
- * [...], "d": description, "rows": [composite...]}} for TabularData; other types are left out.
- * A broken connection is reopened once per request (the target restarted); a value that cannot
- * be sent or unmarshalled here (an application class) only skips that attribute. MBeanInfo is
- * cached per connection and re-read every minute.
+ * Answers one JSON line per request line on stdin, in order; every reply carries the request's
+ * "id" and "ok" (false with a one-line "error"). Requests ("op"):
+ * - "ping": nothing; starts and warms the JVM.
+ * - "rules": {"rules": [{"pattern": source or null, "snake": bool, "cache": bool}...]} compiles
+ *   each pattern as jmx_exporter does (^.*(?:PATTERN).*$) and keeps them; replies "groups" (each
+ *   pattern's group count). A bad pattern refuses the whole set and keeps the old one.
+ * - "match": {"timeout_ms": N, "beans": [bean prefix...], "items": [[bean index, attribute,
+ *   snake_case attribute, value text]...]} runs the first-match-wins loop of jmx_exporter's
+ *   JmxCollector (with its match cache for rules with cache: true) and replies "results": -1 or
+ *   [rule index, [group 1, group 2...]] per item, and "cached" (the fresh cache entries). Matching
+ *   reads the text through a CharSequence that fails once the deadline has passed, so no pattern
+ *   (catastrophic backtracking included) can run past the scrape timeout.
+ * - "scrape": {"target": {"url", "username", "password", "ssl"}, "include": [...], "exclude":
+ *   [...], "timeout_ms": N} replies "beans": [{"name": ..., "attrs": [[name, description,
+ *   value]...]}...] and "skipped": [[bean, attribute, reason]...]. Values: null, true/false, a
+ *   string, {"n": toString, "d": doubleValue if it prints differently} for a number, {"c": [[key,
+ *   value]...], "d": description} for CompositeData, {"t": {"index": [...], "d": description,
+ *   "rows": [composite...]}} for TabularData. A broken connection is reopened once per request
+ *   (the target restarted); a value that cannot be sent or unmarshalled here (an application
+ *   class) only skips that attribute, with the reason. MBeanInfo is cached per connection and
+ *   re-read every minute.
  */
 public final class PodkitJmxHelper {
     private JMXConnector connector;
@@ -47,6 +63,20 @@ public final class PodkitJmxHelper {
     private long infosLoaded = System.nanoTime();
     private static final Set<String> SKIPPED_RUNTIME =
             Set.of("SystemProperties", "ClassPath", "BootClassPath", "LibraryPath");
+    private static final String PREFIX = "^.*(?:";
+
+    private String url = "";
+    private String username = "";
+    private String password = "";
+    private boolean ssl;
+    private final List<String[]> skipped = new ArrayList<>();
+
+    private Pattern[] patterns = new Pattern[0];
+    private String[] sources = new String[0];
+    private boolean[] snake = new boolean[0];
+    private boolean[] cache = new boolean[0];
+    private boolean anyCache;
+    private final Map<String, String> matchCache = new HashMap<>();
 
     public static void main(String[] args) throws Exception {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
@@ -59,24 +89,250 @@ public final class PodkitJmxHelper {
             }
             StringBuilder reply = new StringBuilder(1 << 16);
             long id = -1;
+            String op = "scrape";
             try {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> request = (Map<String, Object>) new Json(line).value();
                 id = ((Number) request.get("id")).longValue();
-                reply.append("{\"id\":").append(id).append(",\"ok\":true,\"beans\":");
-                helper.scrape(strings(request.get("include")), strings(request.get("exclude")), reply);
+                if (request.get("op") != null) {
+                    op = (String) request.get("op");
+                }
+                reply.append("{\"id\":").append(id).append(",\"ok\":true");
+                long timeout = request.get("timeout_ms") == null ? 60_000L
+                        : ((Number) request.get("timeout_ms")).longValue();
+                long deadline = System.nanoTime() + timeout * 1_000_000L;
+                switch (op) {
+                    case "ping":
+                        break;
+                    case "rules":
+                        helper.rules((List<?>) request.get("rules"), reply);
+                        break;
+                    case "match":
+                        helper.match((List<?>) request.get("beans"), (List<?>) request.get("items"),
+                                deadline, reply);
+                        break;
+                    case "scrape":
+                        helper.target((Map<?, ?>) request.get("target"));
+                        reply.append(",\"beans\":");
+                        helper.scrape(strings(request.get("include")), strings(request.get("exclude")),
+                                deadline, reply);
+                        helper.skipped(reply);
+                        break;
+                    default:
+                        throw new IllegalArgumentException("unknown op " + op);
+                }
                 reply.append('}');
             } catch (Throwable e) {
-                helper.close();
+                if (op.equals("scrape") && !(e instanceof DeadlineExceeded)) {
+                    helper.close();
+                }
                 reply.setLength(0);
                 reply.append("{\"id\":").append(id).append(",\"ok\":false,\"error\":");
-                quote(reply, oneLine(e));
+                quote(reply, e instanceof DeadlineExceeded || e instanceof IllegalArgumentException
+                        ? e.getMessage() : oneLine(e));
                 reply.append('}');
             }
             out.println(reply);
             out.flush();
         }
         helper.close();
+    }
+
+    /** Thrown when a request runs past its deadline; the message is the reply's error. */
+    static final class DeadlineExceeded extends RuntimeException {
+        DeadlineExceeded(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The text a pattern reads: fails once the deadline has passed (checked every 4096 reads). */
+    static final class DeadlineChars implements CharSequence {
+        private final String text;
+        private final long deadline;
+        private int budget = 4096;
+
+        DeadlineChars(String text, long deadline) {
+            this.text = text;
+            this.deadline = deadline;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (--budget == 0) {
+                budget = 4096;
+                if (System.nanoTime() - deadline > 0) {
+                    throw new DeadlineExceeded("");
+                }
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return text.substring(start, end);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
+    private void rules(List<?> rules, StringBuilder out) {
+        int n = rules.size();
+        Pattern[] newPatterns = new Pattern[n];
+        String[] newSources = new String[n];
+        boolean[] newSnake = new boolean[n];
+        boolean[] newCache = new boolean[n];
+        boolean newAnyCache = false;
+        out.append(",\"groups\":[");
+        for (int i = 0; i < n; i++) {
+            Map<?, ?> rule = (Map<?, ?>) rules.get(i);
+            String source = (String) rule.get("pattern");
+            newSources[i] = source;
+            newSnake[i] = Boolean.TRUE.equals(rule.get("snake"));
+            newCache[i] = Boolean.TRUE.equals(rule.get("cache"));
+            newAnyCache |= newCache[i];
+            if (i > 0) {
+                out.append(',');
+            }
+            if (source == null) {
+                out.append(0);
+                continue;
+            }
+            try {
+                newPatterns[i] = Pattern.compile(PREFIX + source + ").*$");
+            } catch (PatternSyntaxException e) {
+                int at = e.getIndex() - PREFIX.length();
+                throw new IllegalArgumentException("rules[" + i + "]: pattern '" + source
+                        + "' is not a valid Java regex: " + e.getDescription()
+                        + (at >= 0 && at <= source.length() ? " near index " + at : ""));
+            }
+            out.append(newPatterns[i].matcher("").groupCount());
+        }
+        out.append(']');
+        patterns = newPatterns;
+        sources = newSources;
+        snake = newSnake;
+        cache = newCache;
+        anyCache = newAnyCache;
+        matchCache.clear();
+    }
+
+    private void match(List<?> beans, List<?> items, long deadline, StringBuilder out) {
+        Set<String> fresh = anyCache ? new HashSet<>() : null;
+        out.append(",\"results\":[");
+        StringBuilder one = new StringBuilder();
+        for (int i = 0; i < items.size(); i++) {
+            List<?> item = (List<?>) items.get(i);
+            String beanName = (String) beans.get(((Number) item.get(0)).intValue());
+            String attr = (String) item.get(1);
+            String snakeAttr = (String) item.get(2);
+            String text = (String) item.get(3);
+            String key = null;
+            String cached = null;
+            if (anyCache) {
+                key = beanName + '\u0000' + attr;
+                cached = matchCache.get(key);
+                if (cached != null) {
+                    fresh.add(key);
+                }
+            }
+            if (i > 0) {
+                out.append(',');
+            }
+            if (cached != null && !cached.equals("-1")) {
+                out.append(cached);
+                continue;
+            }
+            String result = "-1";
+            for (int r = 0; r < patterns.length; r++) {
+                if (cache[r] && cached != null) {
+                    continue; // as jmx_exporter: a cached miss only re-checks the uncached rules
+                }
+                String matchName = beanName + (snake[r] ? snakeAttr : attr) + ": "
+                        + (cache[r] ? "<cache>" : text);
+                one.setLength(0);
+                one.append('[').append(r).append(",[");
+                if (sources[r] != null) {
+                    Matcher m = patterns[r].matcher(new DeadlineChars(matchName, deadline));
+                    try {
+                        if (!m.matches()) {
+                            continue;
+                        }
+                    } catch (DeadlineExceeded e) {
+                        throw new DeadlineExceeded("rules[" + r + "]: pattern '" + sources[r]
+                                + "' was still matching " + shorten(matchName)
+                                + " when the scrape timeout ran out");
+                    }
+                    for (int g = 1; g <= m.groupCount(); g++) {
+                        if (g > 1) {
+                            one.append(',');
+                        }
+                        quote(one, m.group(g));
+                    }
+                }
+                one.append("]]");
+                result = one.toString();
+                if (cache[r]) {
+                    matchCache.put(key, result);
+                    fresh.add(key);
+                }
+                break;
+            }
+            if (anyCache && result.equals("-1")) {
+                matchCache.put(key, result);
+                fresh.add(key);
+            }
+            out.append(result);
+        }
+        out.append(']');
+        if (anyCache) {
+            matchCache.keySet().retainAll(fresh);
+        }
+        out.append(",\"cached\":").append(anyCache ? fresh.size() : 0);
+    }
+
+    private static String shorten(String text) {
+        return "'" + (text.length() > 200 ? text.substring(0, 200) + "..." : text) + "'";
+    }
+
+    private void target(Map<?, ?> target) {
+        String newUrl = String.valueOf(target.get("url"));
+        String newUser = target.get("username") == null ? "" : String.valueOf(target.get("username"));
+        String newPassword = target.get("password") == null ? "" : String.valueOf(target.get("password"));
+        boolean newSsl = Boolean.TRUE.equals(target.get("ssl"));
+        if (!newUrl.equals(url) || !newUser.equals(username) || !newPassword.equals(password)
+                || newSsl != ssl) {
+            close();
+            url = newUrl;
+            username = newUser;
+            password = newPassword;
+            ssl = newSsl;
+        }
+    }
+
+    private void skipped(StringBuilder out) {
+        out.append(",\"skipped\":[");
+        for (int i = 0; i < skipped.size(); i++) {
+            if (i > 0) {
+                out.append(',');
+            }
+            String[] one = skipped.get(i);
+            out.append('[');
+            quote(out, one[0]);
+            out.append(',');
+            quote(out, one[1]);
+            out.append(',');
+            quote(out, one[2]);
+            out.append(']');
+        }
+        out.append(']');
     }
 
     private static List<String> strings(Object value) {
@@ -109,14 +365,12 @@ public final class PodkitJmxHelper {
         if (connection != null) {
             return;
         }
-        String url = System.getenv("PODKIT_JMX_URL");
         Map<String, Object> env = new HashMap<>();
-        String user = System.getenv("PODKIT_JMX_USERNAME");
-        String password = System.getenv("PODKIT_JMX_PASSWORD");
-        if (user != null && !user.isEmpty() && password != null && !password.isEmpty()) {
+        String user = username;
+        if (!user.isEmpty() && !password.isEmpty()) {
             env.put(JMXConnector.CREDENTIALS, new String[] {user, password});
         }
-        if ("true".equals(System.getenv("PODKIT_JMX_SSL"))) {
+        if (ssl) {
             SslRMIClientSocketFactory factory = new SslRMIClientSocketFactory();
             env.put("com.sun.jndi.rmi.factory.socket", factory);
             env.put("jmx.remote.rmi.client.socket.factory", factory);
@@ -147,7 +401,9 @@ public final class PodkitJmxHelper {
                 && !(e instanceof java.rmi.ServerError);
     }
 
-    private void scrape(List<String> include, List<String> exclude, StringBuilder out) throws Exception {
+    private void scrape(List<String> include, List<String> exclude, long deadline, StringBuilder out)
+            throws Exception {
+        skipped.clear();
         if (System.nanoTime() - infosLoaded > INFO_TTL_NANOS) {
             infos.clear(); // MBeanInfo may change when a bean is re-registered: re-read it now and then
             infosLoaded = System.nanoTime();
@@ -164,7 +420,13 @@ public final class PodkitJmxHelper {
         infos.keySet().retainAll(names);
         out.append('[');
         boolean first = true;
+        int done = 0;
         for (ObjectName name : names) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new DeadlineExceeded("the scrape timeout ran out after reading " + done + " of "
+                        + names.size() + " MBeans");
+            }
+            done++;
             MBeanInfo info = infos.get(name);
             try {
                 if (info == null) {
@@ -198,10 +460,11 @@ public final class PodkitJmxHelper {
             }
             first = false;
             out.append("{\"name\":");
-            quote(out, name.toString());
+            String bean = name.toString();
+            quote(out, bean);
             out.append(",\"attrs\":[");
             boolean firstAttr = true;
-            for (Attribute attr : read(name, readable)) {
+            for (Attribute attr : read(name, bean, readable)) {
                 int mark = out.length();
                 if (!firstAttr) {
                     out.append(',');
@@ -211,11 +474,13 @@ public final class PodkitJmxHelper {
                 out.append(',');
                 quote(out, descriptions.get(attr.getName()));
                 out.append(',');
-                if (value(out, attr.getValue())) {
+                String reason = value(out, attr.getValue(), bean, attr.getName());
+                if (reason == null) {
                     out.append(']');
                     firstAttr = false;
                 } else {
                     out.setLength(mark);
+                    skipped.add(new String[] {bean, attr.getName(), reason});
                 }
             }
             out.append("]}");
@@ -223,13 +488,23 @@ public final class PodkitJmxHelper {
         out.append(']');
     }
 
-    private List<Attribute> read(ObjectName name, List<String> readable) throws IOException {
+    private List<Attribute> read(ObjectName name, String bean, List<String> readable) throws IOException {
         if (readable.isEmpty()) {
             return new ArrayList<>();
         }
         try {
             AttributeList list = connection.getAttributes(name, readable.toArray(new String[0]));
-            return list.asList();
+            List<Attribute> got = list.asList();
+            if (got.size() < readable.size()) {
+                Set<String> missing = new LinkedHashSet<>(readable);
+                for (Attribute attr : got) {
+                    missing.remove(attr.getName());
+                }
+                for (String attr : missing) {
+                    skipped.add(new String[] {bean, attr, "left out of getAttributes by the MBean server (its getter failed)"});
+                }
+            }
+            return got;
         } catch (Exception e) {
             if (connectionLost(e)) {
                 throw (IOException) e;
@@ -244,6 +519,7 @@ public final class PodkitJmxHelper {
                     if (connectionLost(one)) {
                         throw (IOException) one;
                     }
+                    skipped.add(new String[] {bean, attr, "cannot be read: " + oneLine(one)});
                 }
             }
             return out;
@@ -264,19 +540,27 @@ public final class PodkitJmxHelper {
         return names;
     }
 
-    private static boolean value(StringBuilder out, Object value) {
+    /** Writes the value; returns null, or why it is left out (nothing written then). */
+    private String value(StringBuilder out, Object value, String bean, String attr) {
         if (value == null) {
             out.append("null");
         } else if (value instanceof Boolean) {
             out.append(value.toString());
         } else if (value instanceof Number) {
+            Number number = (Number) value;
+            String text = number.toString();
             out.append("{\"n\":");
-            quote(out, value.toString());
+            quote(out, text);
+            String dbl = Double.toString(number.doubleValue());
+            if (!dbl.equals(text)) {
+                out.append(",\"d\":");
+                quote(out, dbl);
+            }
             out.append('}');
         } else if (value instanceof String) {
             quote(out, (String) value);
         } else if (value instanceof CompositeData) {
-            composite(out, (CompositeData) value);
+            composite(out, (CompositeData) value, bean, attr);
         } else if (value instanceof TabularData) {
             TabularData table = (TabularData) value;
             out.append("{\"t\":{\"index\":[");
@@ -297,7 +581,7 @@ public final class PodkitJmxHelper {
                         out.append(',');
                     }
                     first = false;
-                    composite(out, (CompositeData) row);
+                    composite(out, (CompositeData) row, bean, attr);
                 }
             }
             out.append("]}}");
@@ -307,16 +591,17 @@ public final class PodkitJmxHelper {
             out.append('}');
         } else if (value instanceof java.util.Optional) {
             java.util.Optional<?> optional = (java.util.Optional<?>) value;
-            return optional.isPresent() ? value(out, optional.get()) : value(out, null);
+            return value(out, optional.isPresent() ? optional.get() : null, bean, attr);
         } else if (value instanceof Character || value instanceof Enum) {
             quote(out, value.toString());
         } else {
-            return false; // arrays and other objects are not exported, as in jmx_exporter
+            // arrays and other objects are not exported, as in jmx_exporter
+            return "unsupported type " + value.getClass().getTypeName();
         }
-        return true;
+        return null;
     }
 
-    private static void composite(StringBuilder out, CompositeData data) {
+    private void composite(StringBuilder out, CompositeData data, String bean, String attr) {
         CompositeType type = data.getCompositeType();
         out.append("{\"c\":[");
         boolean first = true;
@@ -328,11 +613,13 @@ public final class PodkitJmxHelper {
             out.append('[');
             quote(out, key);
             out.append(',');
-            if (value(out, data.get(key))) {
+            String reason = value(out, data.get(key), bean, attr + "." + key);
+            if (reason == null) {
                 out.append(']');
                 first = false;
             } else {
                 out.setLength(mark);
+                skipped.add(new String[] {bean, attr + "." + key, reason});
             }
         }
         out.append("],\"d\":");
