@@ -19,9 +19,16 @@ from tests.jmx_adapter.jmx_support import render
     [
         ("hostPort: a:1\njmxUrl: service:jmx:x\n", "at most one of hostPort and jmxUrl"),
         ("hostPort: nohostport\n", "hostPort must be HOST:PORT"),
-        ("bogus: 1\n", "unknown key 'bogus'"),
-        ("excludeObjectNameAttributes: {}\n", "does not support"),
-        ("ssl: yes please\n", "ssl must be true or false"),
+        ("httpServer: {threads: {minimum: 1}}\n", "'httpServer' is refused: it configures"),
+        ("openTelemetry: {endpoint: x}\n", "'openTelemetry' is refused: podkit-jmx-adapter"),
+        ("ssl: {enabled: true, keystore: {}}\n", "unknown key ssl.keystore"),
+        ("ssl: {trustStore: {password: x}}\n", "ssl.trustStore must be a mapping with a filename"),
+        ("metricCustomizers: [{attributesAsLabels: [a]}]\n", "must provide mbeanFilter"),
+        ("metricCustomizers: [{mbeanFilter: {domain: d}}]\n", "attributesAsLabels or extraMetrics"),
+        ("excludeObjectNameAttributes: [a]\n", "must map object names to lists"),
+        ("excludeJvmMetrics: maybe\n", "excludeJvmMetrics must be true or false"),
+        ("inferCounterTypeFromName: 1\n", "inferCounterTypeFromName must be true or false"),
+        ("ssl: yes please\n", "ssl must be true, false or a mapping"),
         ("startDelaySeconds: -1\n", "startDelaySeconds must be a non-negative integer"),
         ("includeObjectNames: [nocolon]\n", "not an object name pattern"),
         ("includeObjectNames: ['a:*']\nwhitelistObjectNames: ['b:*']\n", "not both"),
@@ -35,7 +42,6 @@ from tests.jmx_adapter.jmx_support import render
         ),
         ("rules: [{pattern: a, name: x, valueFactor: lots}]\n", "valueFactor must be a number"),
         ("rules: [{pattern: a, name: x, labels: {a: 1}}]\n", "labels must map strings to strings"),
-        ("rules: [{pattern: a, nmae: x}]\n", "unknown rule key 'nmae'"),
         ("rules: [oops\n", "not valid YAML"),
         ("- a\n", "top level must be a mapping"),
     ],
@@ -151,3 +157,64 @@ def test_readme_example_config_is_valid() -> None:
     config = parse_config(block, "README.md")
     assert len(config.rules) == 3
     assert config.rules[0].type == "counter"
+
+
+def test_keys_jmx_exporter_ignores_are_ignored_with_a_warning(monkeypatch) -> None:
+    """jmx_exporter's own examples carry keys it does not read (top-level attrNameSnakeCase in
+    hazelcast.yml and weblogic.yml, cacheRules, allowedlistObjectNames): they load, mean
+    nothing, and each is named in a warning."""
+    config = parse_config(
+        "attrNameSnakeCase: true\ncacheRules: true\nallowedlistObjectNames: ['a:*']\n"
+        "rules: [{pattern: a, nmae: x}]\n",
+        "jmx.yaml",
+    )
+    assert len(config.warnings) == 4
+    assert "attrNameSnakeCase has no effect at the top level" in config.warnings[0]
+    assert "unknown key 'cacheRules' ignored" in config.warnings[1]
+    assert "unknown rule key 'nmae' ignored" in config.warnings[3]
+    assert config.include == ()  # allowedlistObjectNames means nothing, as in jmx_exporter
+    assert not config.rules[0].attr_name_snake_case
+
+
+def test_jmx_exporter_1x_keys(monkeypatch) -> None:
+    monkeypatch.setenv("JMX_USER", "monitor")
+    config = parse_config(
+        """
+hostPort: 127.0.0.1:9010
+username: ${JMX_USER}
+password: ${NOT_SET_ANYWHERE}
+inferCounterTypeFromName: false
+ssl:
+  enabled: true
+  trustStore: {filename: /etc/jmx/trust.p12, password: changeit, type: PKCS12}
+  protocols: TLSv1.3,TLSv1.2
+autoExcludeObjectNameAttributes: false
+excludeJvmMetrics: true
+includeObjectNameAttributes:
+  "d:type=A,name=x": [Count]
+excludeObjectNameAttributes:
+  "d:name=x,type=A": [Other]
+metricCustomizers:
+  - mbeanFilter: {domain: d, properties: {type: A}}
+    attributesAsLabels: [Label]
+    extraMetrics:
+      - {name: isActive, value: true, description: active or not}
+"""
+    )
+    assert (config.username, config.password) == ("monitor", "${NOT_SET_ANYWHERE}")
+    assert config.ssl
+    assert config.ssl_options is not None
+    assert config.ssl_options.trust_store is not None
+    assert config.ssl_options.trust_store.type == "PKCS12"
+    assert config.ssl_options.protocols == ("TLSv1.3", "TLSv1.2")
+    beans = config.beans
+    assert (beans.auto_exclude, beans.exclude_jvm) == (False, True)
+    # object names are matched in canonical form, as ObjectName.equals does
+    assert beans.include_attributes == {"d:name=x,type=A": frozenset({"Count"})}
+    assert beans.exclude_attributes == {"d:name=x,type=A": frozenset({"Other"})}
+    (customizer,) = beans.customizers
+    assert customizer.attributes_as_labels == ("Label",)
+    assert [(a.name, a.value, a.description) for a in customizer.extra_metrics] == [
+        ("isActive", True, "active or not")
+    ]
+    assert not parse_config("ssl: {enabled: false}\n").ssl

@@ -42,10 +42,10 @@ podkit_count{bean="alpha",raw="42"} 42.0
 # HELP podkit_disabled off podkit.test:name=alpha,type=Simple,attribute=Disabled
 # TYPE podkit_disabled untyped
 podkit_disabled 0.0
-# HELP podkit_dup dup podkit.test:name=a,type=Dup,attribute=Value
+# HELP podkit_dup dup podkit.test:name=b,type=Dup,attribute=Value
 # TYPE podkit_dup untyped
-podkit_dup{_objectname="podkit.test<type=Dup, name=a, scope=x><>Value",scope="x"} 1.0
 podkit_dup{_objectname="podkit.test<type=Dup, name=b, scope=x><>Value",scope="x"} 2.0
+podkit_dup{_objectname="podkit.test<type=Dup, name=a, scope=x><>Value",scope="x"} 1.0
 # HELP podkit_enabled on or off podkit.test:name=alpha,type=Simple,attribute=Enabled
 # TYPE podkit_enabled untyped
 podkit_enabled 1.0

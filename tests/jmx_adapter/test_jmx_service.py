@@ -270,6 +270,20 @@ async def test_ssl_target(start_jvm, keystore: Path, helper_cache: Path, tmp_pat
         await adapter.helper.close()
     with pytest.raises(Exception, match="cannot use ssl"):
         JmxAdapter(settings(config, helper_cache, backend="jmxquery"))
+    # jmx_exporter 1.x's map form: the truststore in the config, no JVM option needed
+    mapped = tmp_path / "mapped.yaml"
+    mapped.write_text(
+        SIMPLE.format(host_port=target.host_port)
+        + f"ssl:\n  enabled: true\n  trustStore:\n    filename: {keystore}\n"
+        + f"    password: {KEYSTORE_PASSWORD}\n    type: PKCS12\n  protocols: [TLSv1.3, TLSv1.2]\n"
+    )
+    adapter = JmxAdapter(settings(mapped, helper_cache))
+    try:
+        result = await adapter.scraper.scrape()
+        assert not result.error, result.reason
+        assert [s.value for f in result.families for s in f.samples] == [42.0]
+    finally:
+        await adapter.helper.close()
 
 
 async def test_target_goes_away_mid_scrape(start_jvm, helper_cache: Path, tmp_path: Path) -> None:

@@ -25,6 +25,10 @@ import javax.management.openmbean.TabularType;
  * The JMX target of podkit's JMX adapter tests: registers MBeans with simple, boolean, string,
  * composite and tabular attributes, prints READY and waits to be killed.
  *
+ * The podkit.shapes domain holds the odd shapes the output tests compare with jmx_exporter's
+ * rules: every java.lang.Number kind, a Character, nested tabular data, object names with
+ * control characters, two beans of one family with different descriptions.
+ *
  * System properties: podkit.slowMs (a Slow bean whose getter sleeps that long),
  * podkit.extraBeans (that many extra beans, for the benchmark).
  */
@@ -91,6 +95,56 @@ public final class PodkitTestApp {
         }
     }
 
+    static void registerShapes(MBeanServer server) throws Exception {
+        server.registerMBean(new Bean()
+                .add("FloatValue", "float", "a float", () -> 0.2f)
+                .add("ShortValue", "short", "a short", () -> (short) 7)
+                .add("ByteValue", "byte", "a byte", () -> (byte) -3)
+                .add("Decimal", "java.math.BigDecimal", "a decimal", () -> new java.math.BigDecimal("1.10"))
+                .add("Huge", "java.math.BigInteger", "a big integer",
+                        () -> new java.math.BigInteger("123456789012345678901234567890"))
+                .add("Atomic", "java.util.concurrent.atomic.AtomicLong", "an atomic long",
+                        () -> new java.util.concurrent.atomic.AtomicLong(5))
+                .add("Letter", "char", "a character", () -> 'x')
+                .add("NotANumber", "double", "NaN", () -> Double.NaN)
+                .add("Requests_total", "long", "a gauge named like a counter", () -> 9L),
+                new ObjectName("podkit.shapes:type=Numbers"));
+
+        // nested tabular data: each row's value is itself a table
+        CompositeType inner = new CompositeType(
+                "Inner", "inner row", new String[] {"key", "value"},
+                new String[] {"inner key", "inner value"},
+                new OpenType<?>[] {SimpleType.STRING, SimpleType.INTEGER});
+        TabularType innerType = new TabularType("InnerTable", "inner", inner, new String[] {"key"});
+        CompositeType outer = new CompositeType(
+                "Outer", "outer row", new String[] {"key", "value"},
+                new String[] {"outer key", "outer value"},
+                new OpenType<?>[] {SimpleType.STRING, innerType});
+        TabularType outerType = new TabularType("OuterTable", "outer", outer, new String[] {"key"});
+        TabularDataSupport nested = new TabularDataSupport(outerType);
+        for (String k : new String[] {"p", "q"}) {
+            TabularDataSupport in = new TabularDataSupport(innerType);
+            in.put(new CompositeDataSupport(inner, new String[] {"key", "value"}, new Object[] {"i", k.equals("p") ? 1 : 2}));
+            nested.put(new CompositeDataSupport(outer, new String[] {"key", "value"}, new Object[] {k, in}));
+        }
+        server.registerMBean(new Bean()
+                .add("Nested", "javax.management.openmbean.TabularData", "nested", () -> nested),
+                new ObjectName("podkit.shapes:type=Nested"));
+
+        for (String name : new String[] {"tab\tname", "cr\rname", "nel\u0085name"}) {
+            server.registerMBean(new Bean().add("Value", "int", "odd", () -> 1),
+                    new ObjectName("podkit.shapes:type=Odd,name=" + name));
+        }
+        server.registerMBean(new Bean().add("Value", "int", "first description", () -> 1),
+                new ObjectName("podkit.shapes:type=Help,name=one"));
+        server.registerMBean(new Bean().add("Value", "int", "second description", () -> 2),
+                new ObjectName("podkit.shapes:type=Help,name=two"));
+        server.registerMBean(new Bean()
+                .add("Label", "java.lang.String", "a label", () -> "blue")
+                .add("Count", "int", "a count", () -> 3),
+                new ObjectName("podkit.shapes:type=Customized,name=c"));
+    }
+
     public static void main(String[] args) throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
 
@@ -147,6 +201,8 @@ public final class PodkitTestApp {
                 new ObjectName("podkit.test:type=Dup,name=b,scope=x"));
         server.registerMBean(new Bean().add("HeapUsedBytes", "long", "camel", () -> 5L),
                 new ObjectName("podkit.test:type=Camel"));
+
+        registerShapes(server);
 
         long slowMs = Long.getLong("podkit.slowMs", 0L);
         if (slowMs > 0) {

@@ -22,6 +22,8 @@ __all__ = [
     "JavaNumber",
     "MBean",
     "ScrapeFilter",
+    "SslOptions",
+    "Store",
     "Tabular",
     "Target",
     "Value",
@@ -29,13 +31,36 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class Store:
+    """A key or trust store file for SSL (``ssl:`` map form): path, password, type."""
+
+    filename: str
+    password: str = ""
+    type: str = ""
+
+    def __repr__(self) -> str:  # never the password
+        return f"Store(filename={self.filename!r}, type={self.type!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class SslOptions:
+    """jmx_exporter 1.x's ``ssl:`` map: stores, protocols and cipher suites for RMI over SSL."""
+
+    key_store: Store | None = None
+    trust_store: Store | None = None
+    protocols: tuple[str, ...] = ()
+    ciphers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
-    """The JMX target: service URL, credentials and whether the RMI registry uses SSL."""
+    """The JMX target: service URL, credentials and whether (and how) RMI uses SSL."""
 
     url: str
     username: str = ""
     password: str = ""
     ssl: bool = False
+    ssl_options: SslOptions | None = None
 
     def __repr__(self) -> str:  # never the password
         return f"Target(url={self.url!r}, username={self.username!r}, ssl={self.ssl})"
@@ -86,6 +111,8 @@ class MBean:
     attributes: list[Attribute] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """Attributes the backend could not export: (attribute, reason)."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """Labels for every sample of the bean (``metricCustomizers``' ``attributesAsLabels``)."""
 
 
 @dataclass(frozen=True, slots=True)

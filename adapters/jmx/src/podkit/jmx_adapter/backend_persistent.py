@@ -9,6 +9,7 @@ reason (an application class it cannot load, an array, a getter that threw).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from podkit.jmx_adapter.backend import (
@@ -68,16 +69,10 @@ class PersistentBackend:
         await self.helper.start()
 
     async def scrape(self, beans: ScrapeFilter) -> list[MBean]:
-        t = self.target
         reply = await self.helper.request(
             {
                 "op": "scrape",
-                "target": {
-                    "url": t.url,
-                    "username": t.username,
-                    "password": t.password,
-                    "ssl": t.ssl,
-                },
+                "target": _target(self.target),
                 "include": list(beans.include),
                 "exclude": list(beans.exclude),
             },
@@ -100,6 +95,25 @@ class PersistentBackend:
 
     async def close(self) -> None:
         """The helper belongs to the service (it matches rules too); nothing to close here."""
+
+
+def _target(target: Target) -> dict[str, Any]:
+    """The target as the helper reads it (passwords travel over its stdin only)."""
+    options = target.ssl_options
+    return {
+        "url": target.url,
+        "username": target.username,
+        "password": target.password,
+        "ssl": target.ssl,
+        "ssl_options": None
+        if options is None
+        else {
+            "key_store": None if options.key_store is None else asdict(options.key_store),
+            "trust_store": None if options.trust_store is None else asdict(options.trust_store),
+            "protocols": list(options.protocols),
+            "ciphers": list(options.ciphers),
+        },
+    }
 
 
 def _bean(item: dict[str, Any]) -> MBean:

@@ -1,18 +1,24 @@
-"""The jmx_exporter YAML config, read strictly: every key checked, every error one clear line.
+"""The jmx_exporter 1.x YAML config: every key it reads, with its meaning; one clear line per error.
 
-Accepts what jmx_exporter's standalone mode reads: ``hostPort`` or ``jmxUrl`` (not both),
-``username``, ``password``, ``ssl``, ``lowercaseOutputName``, ``lowercaseOutputLabelNames``,
-``includeObjectNames``/``excludeObjectNames`` (or their old names ``whitelistObjectNames``/
-``blacklistObjectNames``), ``startDelaySeconds`` and ``rules``. A rule's ``pattern`` is a Java
-regex, kept as its source: :mod:`.matcher` compiles it in the helper JVM as jmx_exporter does,
-``^.*(?:PATTERN).*$``, so it matches anywhere in ``domain<key=value, ...><compositeKeys>attrName:
-value``. ``$1``/``${name}`` references in ``name``, ``value``, ``help`` and ``labels`` are checked
-against the pattern's groups up front (counted here by :func:`java_groups`, confirmed by Java).
-Keys jmx_exporter knows but this adapter does not implement are refused by name, never ignored.
+Reads what jmx_exporter's standalone mode reads: ``hostPort`` or ``jmxUrl`` (not both),
+``username`` and ``password`` (``${VAR}`` resolved from the environment, as 1.5 does), ``ssl``
+(``true`` or the 1.x map with ``enabled``, ``keyStore``, ``trustStore``, ``protocols``,
+``ciphers``), ``lowercaseOutputName``, ``lowercaseOutputLabelNames``,
+``inferCounterTypeFromName``, ``includeObjectNames``/``excludeObjectNames`` (or their old names),
+the per-bean keys of :mod:`.beanfilter`, ``startDelaySeconds`` and ``rules``. A rule's
+``pattern`` is a Java regex, kept as its source: :mod:`.matcher` compiles it in the helper JVM as
+jmx_exporter does, ``^.*(?:PATTERN).*$``, so it matches anywhere in
+``domain<key=value, ...><compositeKeys>attrName: value``. ``$1``/``${name}`` references in
+``name``, ``value``, ``help`` and ``labels`` are checked against the pattern's groups up front
+(counted here by :func:`java_groups`, confirmed by Java). A known key with a wrong type is an
+error, as it is in jmx_exporter. Unknown keys are ignored as jmx_exporter ignores them, each
+with a warning in :attr:`Config.warnings`; ``httpServer`` and ``openTelemetry`` are refused,
+with the reason, because they configure parts of jmx_exporter a sidecar replaces.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from podkit.jmx_adapter.backend import SslOptions, Store
+from podkit.jmx_adapter.beanfilter import BeanFilter, BeanFilterError, parse_bean_filter
 from podkit.jmx_adapter.objectname import compile_pattern, java_double
 
 __all__ = ["Config", "ConfigError", "Rule", "load_config", "parse_config"]
@@ -39,17 +47,27 @@ _TOP_KEYS = {
     "excludeObjectNames",
     "whitelistObjectNames",
     "blacklistObjectNames",
-    "rules",
-}
-_UNSUPPORTED = {
     "includeObjectNameAttributes",
     "excludeObjectNameAttributes",
     "autoExcludeObjectNameAttributes",
-    "metricCustomizers",
-    "httpServer",
-    "openTelemetry",
     "excludeJvmMetrics",
+    "metricCustomizers",
+    "rules",
 }
+_REFUSED = {
+    "httpServer": "it configures jmx_exporter's own HTTP server (threads, basic auth, TLS); "
+    "podkit serves /metrics from its admin server: put authentication and TLS in front "
+    "of the pod (a NetworkPolicy, a TLS-terminating proxy) and remove the key",
+    "openTelemetry": "podkit-jmx-adapter serves Prometheus /metrics and does not push OTLP; "
+    "scrape it with an OpenTelemetry Collector's prometheus receiver and remove the key",
+}
+_NO_EFFECT = {
+    "attrNameSnakeCase": "attrNameSnakeCase has no effect at the top level (jmx_exporter reads "
+    "it per rule and ignores it here, as this adapter does)",
+}
+_SSL_KEYS = {"enabled", "keyStore", "trustStore", "protocols", "ciphers"}
+_STORE_KEYS = {"filename", "password", "type"}
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 _RULE_KEYS = {
     "pattern",
     "name",
@@ -85,6 +103,7 @@ class Rule:
     cache: bool = False
     group_names: tuple[tuple[str, int], ...] = ()
     """Named groups ``(?<name>...)`` and their numbers."""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,7 @@ class Config:
     username: str = ""
     password: str = ""
     ssl: bool = False
+    ssl_options: SslOptions | None = None
     lowercase_output_name: bool = False
     lowercase_output_label_names: bool = False
     infer_counter_type_from_name: bool = False
@@ -102,7 +122,10 @@ class Config:
     exclude: tuple[str, ...] = ()
     start_delay_seconds: int = 0
     rules: tuple[Rule, ...] = field(default_factory=lambda: (Rule(),))
+    beans: BeanFilter = field(default_factory=BeanFilter)
     origin: str = "config"
+    warnings: tuple[str, ...] = ()
+    """Keys accepted but ignored, as jmx_exporter ignores them (one line each, for the log)."""
 
 
 def load_config(path: str | Path) -> Config:
@@ -123,15 +146,16 @@ def parse_config(text: str, origin: str = "config") -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: the top level must be a mapping of jmx_exporter keys")
+    warnings: list[str] = []
     for key in data:
-        if key in _UNSUPPORTED:
-            raise ConfigError(
-                f"{origin}: {key!r} is a jmx_exporter key podkit-jmx-adapter does not support"
-            )
-        if key not in _TOP_KEYS:
-            raise ConfigError(
-                f"{origin}: unknown key {key!r} (expected one of {', '.join(sorted(_TOP_KEYS))})"
-            )
+        if key in _REFUSED:
+            raise ConfigError(f"{origin}: {key!r} is refused: {_REFUSED[key]}")
+        if key in _NO_EFFECT:
+            warnings.append(f"{origin}: {_NO_EFFECT[key]}")
+        elif key not in _TOP_KEYS:
+            # jmx_exporter reads the keys it knows and ignores the rest (its own examples carry
+            # such keys: cacheRules, allowedlistObjectNames); so does this adapter, loudly
+            warnings.append(f"{origin}: unknown key {key!r} ignored, as jmx_exporter ignores it")
     where = origin
 
     host_port = _opt_str(data, "hostPort", where)
@@ -163,11 +187,17 @@ def parse_config(text: str, origin: str = "config") -> Config:
             raise ConfigError(f"{where}: rules must be a list of rule mappings")
         rules = tuple(_rule(item, f"{where}: rules[{i}]") for i, item in enumerate(raw_rules))
 
+    try:
+        beans = parse_bean_filter(data, where)
+    except BeanFilterError as exc:
+        raise ConfigError(str(exc)) from None
+    ssl, ssl_options = _ssl(data.get("ssl", False), where)
     return Config(
         jmx_url=url,
-        username=_opt_str(data, "username", where) or "",
-        password=_opt_str(data, "password", where) or "",
-        ssl=_bool(data, "ssl", where),
+        username=_resolve(_opt_str(data, "username", where) or ""),
+        password=_resolve(_opt_str(data, "password", where) or ""),
+        ssl=ssl,
+        ssl_options=ssl_options,
         lowercase_output_name=_bool(data, "lowercaseOutputName", where),
         lowercase_output_label_names=_bool(data, "lowercaseOutputLabelNames", where),
         infer_counter_type_from_name=_bool(data, "inferCounterTypeFromName", where),
@@ -175,7 +205,60 @@ def parse_config(text: str, origin: str = "config") -> Config:
         exclude=exclude,
         start_delay_seconds=delay,
         rules=rules,
+        beans=beans,
         origin=origin,
+        warnings=tuple(warnings) + tuple(w for r in rules for w in r.warnings),
+    )
+
+
+def _resolve(value: str) -> str:
+    """jmx_exporter 1.5's variable resolution of username/password: ``${NAME}`` from the env."""
+    return _VARIABLE.sub(lambda m: os.environ.get(m.group(1), m.group(0)), value)
+
+
+def _store(raw: Any, key: str, where: str) -> Store | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("filename"), str):
+        raise ConfigError(f"{where}: ssl.{key} must be a mapping with a filename")
+    unknown = set(raw) - _STORE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key ssl.{key}.{sorted(unknown)[0]}")
+    return Store(
+        raw["filename"], _resolve(str(raw.get("password") or "")), str(raw.get("type") or "")
+    )
+
+
+def _names_list(raw: Any, key: str, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return tuple(p.strip() for p in raw.split(",") if p.strip())
+    if isinstance(raw, list):
+        return tuple(str(p) for p in raw)
+    raise ConfigError(f"{where}: ssl.{key} must be a comma-separated string or a list")
+
+
+def _ssl(raw: Any, where: str) -> tuple[bool, SslOptions | None]:
+    """``ssl: true`` or jmx_exporter 1.x's map form (``enabled``, stores, protocols, ciphers)."""
+    if isinstance(raw, bool):
+        return raw, None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: ssl must be true, false or a mapping, got {raw!r}")
+    unknown = set(raw) - _SSL_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key ssl.{sorted(unknown)[0]} "
+            f"(expected {', '.join(sorted(_SSL_KEYS))})"
+        )
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}: ssl.enabled must be true or false, got {enabled!r}")
+    return enabled, SslOptions(
+        _store(raw.get("keyStore"), "keyStore", where),
+        _store(raw.get("trustStore"), "trustStore", where),
+        _names_list(raw.get("protocols"), "protocols", where),
+        _names_list(raw.get("ciphers"), "ciphers", where),
     )
 
 
@@ -289,11 +372,11 @@ def _check_refs(template: str, groups: int, names: dict[str, int], key: str, whe
 def _rule(item: Any, where: str) -> Rule:
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: a rule must be a mapping, got {item!r}")
-    for key in item:
-        if key not in _RULE_KEYS:
-            raise ConfigError(
-                f"{where}: unknown rule key {key!r} (expected one of {', '.join(sorted(_RULE_KEYS))})"
-            )
+    warnings = tuple(
+        f"{where}: unknown rule key {key!r} ignored, as jmx_exporter ignores it"
+        for key in item
+        if key not in _RULE_KEYS
+    )
     pattern: str | None = None
     if item.get("pattern") is not None:
         pattern = _java_string_of(item["pattern"])
@@ -343,6 +426,7 @@ def _rule(item: Any, where: str) -> Rule:
         attr_name_snake_case=_bool(item, "attrNameSnakeCase", where),
         cache=_bool(item, "cache", where),
         group_names=tuple(names.items()),
+        warnings=warnings,
     )
     if pattern is not None:
         _check_rule_refs(rule, groups, names, where)

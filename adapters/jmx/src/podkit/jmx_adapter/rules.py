@@ -157,6 +157,8 @@ class _Path:
     domain: str
     props: tuple[tuple[str, str], ...]
     keys: tuple[str, ...]
+    extra: tuple[tuple[str, str], ...]
+    """The bean's ``attributesAsLabels`` labels (``metricCustomizers``)."""
     prefix: str
     """The match string up to the attribute name: ``domain<k=v, ...><key, ...>``."""
 
@@ -176,9 +178,14 @@ class Leaf:
         return java_text(self.value)
 
 
-def _path(domain: str, props: tuple[tuple[str, str], ...], keys: tuple[str, ...]) -> _Path:
+def _path(
+    domain: str,
+    props: tuple[tuple[str, str], ...],
+    keys: tuple[str, ...],
+    extra: tuple[tuple[str, str], ...] = (),
+) -> _Path:
     prefix = f"{domain}<{', '.join(f'{k}={v}' for k, v in props)}><{', '.join(keys)}>"
-    return _Path(domain, props, keys, prefix)
+    return _Path(domain, props, keys, extra, prefix)
 
 
 class _Walk:
@@ -190,7 +197,7 @@ class _Walk:
         self.leaves: list[Leaf] = []
 
     def bean(self, bean: MBean) -> None:
-        path = _path(bean.domain, bean.properties, ())
+        path = _path(bean.domain, bean.properties, (), bean.labels)
         for attr in bean.attributes:
             self.value(path, attr.name, attr.description, attr.value)
 
@@ -198,7 +205,7 @@ class _Walk:
         if value is None:
             return
         if isinstance(value, Composite):
-            inner = _path(path.domain, path.props, (*path.keys, attr))
+            inner = _path(path.domain, path.props, (*path.keys, attr), path.extra)
             for key, item in value.items:
                 self.value(inner, key, value.description or None, item)
         elif isinstance(value, Tabular):
@@ -228,8 +235,8 @@ class _Walk:
                 else:
                     labelled[key] = java_text(cell)
             props = tuple(labelled.items())
-            own_path = _path(path.domain, props, path.keys)
-            column_path = _path(path.domain, props, extended)
+            own_path = _path(path.domain, props, path.keys, path.extra)
+            column_path = _path(path.domain, props, extended, path.extra)
             for column in sorted(set(cells) - set(table.index)):
                 if column.lower() == "value":  # a column called "value" stands for the attribute
                     self.value(own_path, attr, table.description, cells[column])
@@ -310,7 +317,7 @@ class RuleEngine:
                 name = name.lower()
             if rule.help is not None:
                 help_text = expand(rule.help, groups, names)
-            labels = self._labels(rule, groups, names)
+            labels = self._extra(path) + self._labels(rule, groups, names)
         kind = rule.type
         if config.infer_counter_type_from_name and name.endswith("_total"):
             kind = "counter"
@@ -344,7 +351,14 @@ class RuleEngine:
             if self.config.lowercase_output_label_names:
                 label = label.lower()
             labels.append((label, value))
-        return name, tuple(labels)
+        return name, tuple(labels) + self._extra(path)
+
+    def _extra(self, path: _Path) -> tuple[tuple[str, str], ...]:
+        """``attributesAsLabels`` labels, named as jmx_exporter names them."""
+        if not path.extra:
+            return ()
+        lower = self.config.lowercase_output_label_names
+        return tuple((safe_name(k).lower() if lower else safe_name(k), v) for k, v in path.extra)
 
 
 def _families(matched: list[_Matched]) -> list[Family]:

@@ -124,6 +124,7 @@ class Scraper:
             async with asyncio.timeout(self.timeout):
                 beans = await backend.scrape(self.filter)
                 skipped = self._skipped(beans)
+                beans = self.config.beans.apply(beans, self.config.include)
                 remaining = max(deadline - time.perf_counter(), 0.001)
                 families = await engine.evaluate(beans, remaining)
             result = ScrapeResult(

@@ -48,7 +48,13 @@ def make_helper(settings: JmxSettings) -> Helper:
 
 def target_of(settings: JmxSettings, config: Config) -> Target:
     """The config's target, with ``JMX_ADAPTER_PASSWORD`` winning over the file's password."""
-    return Target(config.jmx_url, config.username, settings.password or config.password, config.ssl)
+    return Target(
+        config.jmx_url,
+        config.username,
+        settings.password or config.password,
+        config.ssl,
+        config.ssl_options,
+    )
 
 
 def make_backend(settings: JmxSettings, config: Config, helper: Helper) -> Backend:
@@ -92,6 +98,11 @@ class JmxAdapter(Service[JmxSettings]):
         )
         self.registry.register(JmxCollector(self.scraper, self.reloads))
         self.admin.add_route("GET", self.metrics_path, self._metrics)
+        self._warn(config)
+
+    def _warn(self, config: Config) -> None:
+        for warning in config.warnings:
+            self.log.warning("config key ignored", detail=warning)
 
     @classmethod
     def preflight(cls, settings: JmxSettings) -> int | None:
@@ -110,6 +121,8 @@ class JmxAdapter(Service[JmxSettings]):
         except (ConfigError, BackendError) as exc:
             print(f"{exc}", file=sys.stderr)
             return 1
+        for warning in config.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         target = config.jmx_url or "no target"
         print(
             f"{settings.config_file}: {len(config.rules)} rules, target {target}; configuration OK"
@@ -198,6 +211,7 @@ class JmxAdapter(Service[JmxSettings]):
                 await old.close()
         self.reloads["success"] += 1
         self.log.info("config reloaded", rules=len(config.rules))
+        self._warn(config)
 
     # --- HTTP -------------------------------------------------------------------------------------
 

@@ -69,6 +69,7 @@ public final class PodkitJmxHelper {
     private String username = "";
     private String password = "";
     private boolean ssl;
+    private Map<?, ?> sslOptions;
     private final List<String[]> skipped = new ArrayList<>();
 
     private Pattern[] patterns = new Pattern[0];
@@ -307,14 +308,69 @@ public final class PodkitJmxHelper {
         String newUser = target.get("username") == null ? "" : String.valueOf(target.get("username"));
         String newPassword = target.get("password") == null ? "" : String.valueOf(target.get("password"));
         boolean newSsl = Boolean.TRUE.equals(target.get("ssl"));
+        Map<?, ?> newOptions = (Map<?, ?>) target.get("ssl_options");
         if (!newUrl.equals(url) || !newUser.equals(username) || !newPassword.equals(password)
-                || newSsl != ssl) {
+                || newSsl != ssl || !java.util.Objects.equals(newOptions, sslOptions)) {
             close();
             url = newUrl;
             username = newUser;
             password = newPassword;
             ssl = newSsl;
+            sslOptions = newOptions;
         }
+    }
+
+    /**
+     * jmx_exporter 1.x's ssl map: key and trust stores (else the javax.net.ssl.* system
+     * properties, as the JVM's defaults), enabled protocols and cipher suites.
+     */
+    private void sslContext() throws IOException {
+        if (sslOptions == null) {
+            return;
+        }
+        try {
+            javax.net.ssl.KeyManager[] keys = null;
+            javax.net.ssl.TrustManager[] trust = null;
+            Map<?, ?> keyStore = (Map<?, ?>) sslOptions.get("key_store");
+            if (keyStore != null) {
+                java.security.KeyStore store = loadStore(keyStore);
+                javax.net.ssl.KeyManagerFactory factory = javax.net.ssl.KeyManagerFactory.getInstance(
+                        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                factory.init(store, String.valueOf(keyStore.get("password")).toCharArray());
+                keys = factory.getKeyManagers();
+            }
+            Map<?, ?> trustStore = (Map<?, ?>) sslOptions.get("trust_store");
+            if (trustStore != null) {
+                javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                factory.init(loadStore(trustStore));
+                trust = factory.getTrustManagers();
+            }
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(keys, trust, null);
+            javax.net.ssl.SSLContext.setDefault(context); // SslRMIClientSocketFactory uses the default
+            List<String> protocols = strings(sslOptions.get("protocols"));
+            if (!protocols.isEmpty()) {
+                System.setProperty("javax.rmi.ssl.client.enabledProtocols", String.join(",", protocols));
+            }
+            List<String> ciphers = strings(sslOptions.get("ciphers"));
+            if (!ciphers.isEmpty()) {
+                System.setProperty("javax.rmi.ssl.client.enabledCipherSuites", String.join(",", ciphers));
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("ssl: " + oneLine(e), e);
+        }
+    }
+
+    private static java.security.KeyStore loadStore(Map<?, ?> spec) throws IOException,
+            java.security.GeneralSecurityException {
+        String type = spec.get("type") == null || String.valueOf(spec.get("type")).isEmpty()
+                ? java.security.KeyStore.getDefaultType() : String.valueOf(spec.get("type"));
+        java.security.KeyStore store = java.security.KeyStore.getInstance(type);
+        try (java.io.InputStream in = new java.io.FileInputStream(String.valueOf(spec.get("filename")))) {
+            store.load(in, String.valueOf(spec.get("password")).toCharArray());
+        }
+        return store;
     }
 
     private void skipped(StringBuilder out) {
@@ -371,9 +427,12 @@ public final class PodkitJmxHelper {
             env.put(JMXConnector.CREDENTIALS, new String[] {user, password});
         }
         if (ssl) {
+            sslContext();
             SslRMIClientSocketFactory factory = new SslRMIClientSocketFactory();
-            env.put("com.sun.jndi.rmi.factory.socket", factory);
             env.put("jmx.remote.rmi.client.socket.factory", factory);
+            if (!"true".equalsIgnoreCase(System.getenv("RMI_REGISTRY_SSL_DISABLED"))) {
+                env.put("com.sun.jndi.rmi.factory.socket", factory); // as jmx_exporter
+            }
         }
         connector = JMXConnectorFactory.connect(new JMXServiceURL(url), env);
         connection = connector.getMBeanServerConnection();
@@ -526,13 +585,14 @@ public final class PodkitJmxHelper {
         }
     }
 
+    /** The beans to read, in jmx_exporter's order: a HashSet's (first matches name HELP texts). */
     private Set<ObjectName> query(List<String> include, List<String> exclude) throws Exception {
-        Set<ObjectName> names = new LinkedHashSet<>();
+        Set<ObjectName> names = new HashSet<>();
         if (include.isEmpty()) {
-            names.addAll(new TreeSet<>(connection.queryNames(null, null)));
+            names.addAll(connection.queryNames(null, null));
         }
         for (String pattern : include) {
-            names.addAll(new TreeSet<>(connection.queryNames(new ObjectName(pattern), null)));
+            names.addAll(connection.queryNames(new ObjectName(pattern), null));
         }
         for (String pattern : exclude) {
             names.removeAll(connection.queryNames(new ObjectName(pattern), null));
@@ -592,7 +652,7 @@ public final class PodkitJmxHelper {
         } else if (value instanceof java.util.Optional) {
             java.util.Optional<?> optional = (java.util.Optional<?>) value;
             return value(out, optional.isPresent() ? optional.get() : null, bean, attr);
-        } else if (value instanceof Character || value instanceof Enum) {
+        } else if (value instanceof Enum) {
             quote(out, value.toString());
         } else {
             // arrays and other objects are not exported, as in jmx_exporter
