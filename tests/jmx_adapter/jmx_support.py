@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
 
+from podkit.jmx_adapter.metrics import to_metric
 from podkit.jmx_adapter.rules import Family
-from podkit.jmx_adapter.telemetry import to_metric
 
 KEYSTORE_PASSWORD = "changeit"  # of the throwaway keystore the SSL test makes
 

@@ -16,12 +16,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from jmx_support import render
 
 from podkit.jmx_adapter.backend import ScrapeFilter, Target
 from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import parse_config
 from podkit.jmx_adapter.helper import Helper
+from tests.jmx_adapter.jmx_support import render
 
 HERE = Path(__file__).parent
 

@@ -154,6 +154,8 @@ async def test_wrong_credentials(
     body = SIMPLE.format(host_port=target.host_port) + "username: monitor\n"
     config.write_text(body + "password: wrong\n")
     adapter = JmxAdapter(settings(config, helper_cache))
+    # the file's password is this service's secret: its logs never show it
+    assert "wrong" not in adapter.redactor("JMX password is wrong")
     try:
         result = await adapter.scraper.scrape()
         assert result.error
@@ -342,9 +344,9 @@ async def test_skipped_attributes_are_counted(
 ) -> None:
     config = tmp_path / "jmx.yaml"
     config.write_text(SIMPLE.format(host_port=jvm.host_port))
-    caplog.set_level("DEBUG", logger="podkit.jmx_adapter.scrape")
+    caplog.set_level("DEBUG", logger="podkit-jmx-adapter.scrape")
     async with JmxAdapter(settings(config, helper_cache)) as adapter:
-        await wait_for(lambda: adapter.scraper.scrapes >= 2)
+        await async_wait_until(lambda: adapter.scraper.scrapes >= 2)
         lines = sample_lines(await metrics(http, adapter))
         assert adapter.scraper.last.skipped == {"read_failed": 1, "unsupported_type": 1}
         scrapes = adapter.scraper.scrapes

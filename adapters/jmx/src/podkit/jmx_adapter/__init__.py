@@ -1,9 +1,45 @@
 """podkit-jmx-adapter: JMX MBeans to Prometheus metrics, with jmx_exporter's rules.
 
-Stages, one module each: :mod:`.config` (the jmx_exporter YAML), :mod:`.backend` (what a
-backend returns) with :mod:`.backend_persistent`, :mod:`.backend_jmxquery` and
-:mod:`.backend_jolokia`, :mod:`.rules` (matching and naming), :mod:`.scrape` (one scrape with a
-timeout), :mod:`.telemetry` (``/metrics`` content) and :mod:`.service` (the podkit service).
+Stages, one module each: :mod:`.config` (the jmx_exporter YAML) and :mod:`.beanfilter` (its
+per-bean keys), :mod:`.backend` (what a backend returns) with :mod:`.backend_persistent`,
+:mod:`.backend_jmxquery` and :mod:`.backend_jolokia`, :mod:`.helper` (the helper JVM),
+:mod:`.matcher` (rule patterns as Java regexes, matched in the helper), :mod:`.rules` (walking,
+naming, families), :mod:`.scrape` (one scrape within its deadline), :mod:`.metrics`
+(``/metrics`` content) and :mod:`.service` (the podkit service).
+
+For embedding, the package exports the service and settings classes and the scrape result
+type; they are imported when first used, so ``import podkit.jmx_adapter`` stays cheap.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "JmxAdapter": "service",
+    "JmxSettings": "settings",
+    "ScrapeResult": "scrape",
+}
+
+__all__ = ["JmxAdapter", "JmxSettings", "ScrapeResult", "__version__"]
+
+if TYPE_CHECKING:
+    from podkit.jmx_adapter.scrape import ScrapeResult
+    from podkit.jmx_adapter.service import JmxAdapter
+    from podkit.jmx_adapter.settings import JmxSettings
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'podkit.jmx_adapter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"podkit.jmx_adapter.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -17,15 +17,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from podkit.core import get_logger
+from podkit.core import Logger, get_logger
 from podkit.jmx_adapter.backend import Backend, BackendError, MBean, ScrapeFilter
 from podkit.jmx_adapter.config import Config, ConfigError
 from podkit.jmx_adapter.matcher import JavaMatcher
 from podkit.jmx_adapter.rules import Family, RuleEngine
 
 __all__ = ["ScrapeResult", "Scraper", "skip_kind"]
-
-log = get_logger("podkit.jmx_adapter.scrape")
 
 
 def skip_kind(reason: str) -> str:
@@ -58,8 +56,15 @@ class Scraper:
     """Scrapes one target with one config; swap either with :meth:`use`."""
 
     def __init__(
-        self, backend: Backend, matcher: JavaMatcher, config: Config, *, timeout: float
+        self,
+        backend: Backend,
+        matcher: JavaMatcher,
+        config: Config,
+        *,
+        timeout: float,
+        log: Logger | None = None,
     ) -> None:
+        self.log = log or get_logger("podkit.jmx_adapter.scrape")
         self.backend = backend
         self.matcher = matcher
         self.config = config
@@ -149,9 +154,9 @@ class Scraper:
     def _remember(self, result: ScrapeResult) -> ScrapeResult:
         self.scrapes += 1
         if result.error and (not self.last.error or self.last.reason != result.reason):
-            log.warning("JMX scrape failed", reason=result.reason, backend=self.backend.name)
+            self.log.warning("JMX scrape failed", reason=result.reason, backend=self.backend.name)
         elif not result.error and self.last.error:
-            log.info("JMX scrape succeeded again", beans=result.beans)
+            self.log.info("JMX scrape succeeded again", beans=result.beans)
         self.last = result
         return result
 
@@ -163,7 +168,7 @@ class Scraper:
                 key = (bean.object_name, attr, reason)
                 if key not in self._logged_skips:
                     self._logged_skips.add(key)
-                    log.debug(
+                    self.log.debug(
                         "attribute skipped", mbean=bean.object_name, attribute=attr, reason=reason
                     )
         self.skipped_total.update(counts)

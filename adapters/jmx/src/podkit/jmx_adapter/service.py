@@ -29,9 +29,9 @@ from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import Config, ConfigError, load_config
 from podkit.jmx_adapter.helper import Helper
 from podkit.jmx_adapter.matcher import JavaMatcher, check_patterns
+from podkit.jmx_adapter.metrics import JmxCollector
 from podkit.jmx_adapter.scrape import Scraper
 from podkit.jmx_adapter.settings import JmxSettings
-from podkit.jmx_adapter.telemetry import JmxCollector
 
 __all__ = ["JmxAdapter", "make_backend"]
 
@@ -86,6 +86,7 @@ class JmxAdapter(Service[JmxSettings]):
         super().__init__(settings)
         s = self.settings
         config = load_config(s.config_file)
+        self._secrets(config)
         self._mtime = self._config_mtime()
         self.reloads = {"success": 0, "failure": 0}
         self._waiting = "the adapter has not started"
@@ -95,10 +96,19 @@ class JmxAdapter(Service[JmxSettings]):
             JavaMatcher(self.helper),
             config,
             timeout=s.scrape_timeout,
+            log=self.log.child("scrape"),
         )
         self.registry.register(JmxCollector(self.scraper, self.reloads))
         self.admin.add_route("GET", self.metrics_path, self._metrics)
         self._warn(config)
+
+    def _secrets(self, config: Config) -> None:
+        """The config file's secrets join the service's redactor (the env password is a setting)."""
+        options = config.ssl_options
+        stores = () if options is None else (options.key_store, options.trust_store)
+        for secret in (config.password, *(s.password for s in stores if s is not None)):
+            if secret:
+                self.redactor.add(secret)
 
     def _warn(self, config: Config) -> None:
         for warning in config.warnings:
@@ -198,6 +208,7 @@ class JmxAdapter(Service[JmxSettings]):
         self._mtime = self._config_mtime()
         try:
             config = load_config(self.settings.config_file)
+            self._secrets(config)
             backend = None
             if target_of(self.settings, config) != target_of(self.settings, self.config):
                 backend = make_backend(self.settings, config, self.helper)
