@@ -1,13 +1,18 @@
-"""JMX adapter scrape cost per backend, side by side, against one JVM's platform MBeans.
+"""JMX adapter: a full scrape against the floor of the JMX round trips, at ~300 and ~5,000 attributes.
 
-Run: ``uv run python benchmarks/jmx_adapter.py [--quick]``. Starts the tests' JMX target
-(``tests/jmx_adapter/java/PodkitTestApp.java``, compiled into a temporary directory) with remote
-JMX on a free loopback port, then scrapes every MBean (``*:*``: the platform MBeans plus the test
-beans, about 300 attributes) through each backend and the default rules, and prints per full
-scrape (backend + rules): the median and p95 wall-clock latency, and the CPU time spent by the
-adapter process and by the JVMs it runs (jmxquery's per-scrape JVM, the persistent backend's
-helper), with the jmxquery backend as the reference ratio. The Jolokia backend is not measured:
-no Jolokia agent jar is available here. Nothing is asserted; the numbers are for people.
+Run: ``uv run python benchmarks/jmx_adapter.py [--quick]``. For each size it starts the tests'
+JMX target (``tests/jmx_adapter/java/PodkitTestApp.java``: its own beans, the JVM's platform
+beans, and ``podkit.extraBeans`` beans of ``podkit.extraAttributes`` attributes each), then:
+
+* the floor: ``benchmarks/java/JmxFloor.java``, a bare Java client on one persistent connection
+  that reads the same attributes with one ``getAttributes`` call per MBean and nothing else;
+* the adapter, embedded, with the persistent backend and the default rule (every attribute):
+  one full scrape (helper JVM read, rule matching, families) and the rendering of ``/metrics``.
+
+Rounds alternate between the two after a warm-up, so both see the same machine load. It prints
+the median times and their ratio (the target is at most 1.3x the floor), and beside them the
+resident memory of the adapter (the Python process and its helper JVM) and of the target JVM.
+Nothing is asserted; the numbers are for people.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -24,37 +28,46 @@ import tempfile
 import time
 from pathlib import Path
 
-from podkit.jmx_adapter.backend import Backend, ScrapeFilter, Target
-from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
-from podkit.jmx_adapter.backend_persistent import PersistentBackend
-from podkit.jmx_adapter.config import parse_config
-from podkit.jmx_adapter.helper import Helper, compile_helper
-from podkit.jmx_adapter.matcher import JavaMatcher
-from podkit.jmx_adapter.rules import RuleEngine
+from prometheus_client.exposition import generate_latest
+
+from podkit.core import HostPort
+from podkit.jmx_adapter.service import JmxAdapter
+from podkit.jmx_adapter.settings import JmxSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from support.ports import free_port  # noqa: E402 - the tests' port helper
+sys.path.insert(0, str(ROOT))
+from tests.support.ports import free_port  # noqa: E402 - the tests' port helper
 
 APP = ROOT / "tests" / "jmx_adapter" / "java" / "PodkitTestApp.java"
-TICK = os.sysconf("SC_CLK_TCK")
+FLOOR = ROOT / "benchmarks" / "java" / "JmxFloor.java"
+SIZES = {"~300 attributes": (10, 10), "~5,000 attributes": (480, 10)}
 
 
-def start_target(workdir: Path) -> tuple[subprocess.Popen[str], int]:
-    subprocess.run(["javac", "-d", str(workdir), str(APP)], check=True)
+def rss_mb(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_target(classes: Path, beans: int, attrs: int) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     proc = subprocess.Popen(
         [
             "java",
             "-XX:+UseSerialGC",
             "-cp",
-            str(workdir),
+            str(classes),
             f"-Dcom.sun.management.jmxremote.port={port}",
             f"-Dcom.sun.management.jmxremote.rmi.port={port}",
             "-Dcom.sun.management.jmxremote.host=127.0.0.1",
             "-Djava.rmi.server.hostname=127.0.0.1",
             "-Dcom.sun.management.jmxremote.authenticate=false",
             "-Dcom.sun.management.jmxremote.ssl=false",
+            f"-Dpodkit.extraBeans={beans}",
+            f"-Dpodkit.extraAttributes={attrs}",
             "PodkitTestApp",
         ],
         stdout=subprocess.PIPE,
@@ -67,97 +80,109 @@ def start_target(workdir: Path) -> tuple[subprocess.Popen[str], int]:
     return proc, port
 
 
-def proc_cpu(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
+class Floor:
+    """The bare Java client, driven one round per line."""
 
+    def __init__(self, classes: Path, url: str) -> None:
+        self.proc = subprocess.Popen(
+            ["java", "-cp", str(classes), "JmxFloor", url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        ready = self.proc.stdout.readline().split()
+        self.beans, self.attributes = int(ready[1]), int(ready[2])
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    def round(self) -> float:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline().split()[0]) / 1e9
+
+    def stop(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
 
 async def measure(
-    backend: Backend, helper_jvm: Helper, rounds: int, warmup: int
+    classes: Path, work: Path, beans: int, attrs: int, rounds: int
 ) -> dict[str, float]:
-    config = parse_config("")
-    matcher = JavaMatcher(helper_jvm)
-    await matcher.load(config)
-    engine = RuleEngine(config, matcher)
-    beans_filter = ScrapeFilter()
-    attrs = samples = 0
-    for _ in range(warmup):
-        beans = await backend.scrape(beans_filter)
-        await engine.evaluate(beans)
-    latencies: list[float] = []
-    helper = helper_jvm.pid
-    cpu0, kids0, helper0 = time.process_time(), children_cpu(), proc_cpu(helper)
-    for _ in range(rounds):
-        start = time.perf_counter()
-        beans = await backend.scrape(beans_filter)
-        families = await engine.evaluate(beans)
-        latencies.append(time.perf_counter() - start)
-        attrs = sum(len(b.attributes) for b in beans)
-        samples = sum(len(f.samples) for f in families)
-    own = (time.process_time() - cpu0) / rounds
-    jvm = (children_cpu() - kids0 + proc_cpu(helper) - helper0) / rounds
-    latencies.sort()
-    return {
-        "median": statistics.median(latencies),
-        "p95": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))],
-        "own_cpu": own,
-        "jvm_cpu": jvm,
-        "attrs": attrs,
-        "samples": samples,
+    target, port = start_target(classes, beans, attrs)
+    floor = Floor(classes, f"service:jmx:rmi:///jndi/rmi://127.0.0.1:{port}/jmxrmi")
+    config = work / "jmx.yaml"
+    config.write_text(f"hostPort: 127.0.0.1:{port}\n")
+    settings = JmxSettings(
+        config_file=config,
+        listen=None,
+        admin_listen=HostPort("127.0.0.1", 0),
+        scrape_interval=0,
+        scrape_timeout=60,
+        config_poll_interval=0,
+        helper_cache_dir=str(work / "helper"),
+    )
+    try:
+        async with JmxAdapter(settings) as adapter:
+            ours: list[float] = []
+            theirs: list[float] = []
+            samples = 0
+            for i in range(rounds + rounds // 3):  # the first third warms both JITs up
+                floor_time = floor.round()
+                start = time.perf_counter()
+                result = await adapter.scraper.scrape()
+                body = generate_latest(adapter.registry)
+                elapsed = time.perf_counter() - start
+                assert not result.error, result.reason
+                samples = sum(len(f.samples) for f in result.families)
+                if i >= rounds // 3:
+                    ours.append(elapsed)
+                    theirs.append(floor_time)
+            return {
+                "beans": floor.beans,
+                "attributes": floor.attributes,
+                "samples": samples,
+                "bytes": len(body),
+                "floor": statistics.median(theirs),
+                "adapter": statistics.median(ours),
+                "python_mb": rss_mb(os.getpid()),
+                "helper_mb": rss_mb(adapter.helper.pid),
+                "target_mb": rss_mb(target.pid),
+            }
+    finally:
+        floor.stop()
+        os.kill(target.pid, signal.SIGKILL)
+        target.wait()
+
+
+async def run(work: Path, quick: bool) -> None:
+    classes = work / "classes"
+    results = {
+        label: await measure(classes, work, beans, attrs, 15 if quick else 60)
+        for label, (beans, attrs) in SIZES.items()
     }
-
-
-async def run(quick: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        target, port = start_target(Path(tmp))
-        try:
-            url = f"service:jmx:rmi:///jndi/rmi://127.0.0.1:{port}/jmxrmi"
-            cache = Path(tmp) / "helper"
-            compile_helper(cache)
-            results: dict[str, dict[str, float]] = {}
-            helper = Helper(cache_dir=cache)
-            try:
-                jq = JmxqueryBackend(Target(url))
-                results["jmxquery"] = await measure(jq, helper, 3 if quick else 10, 1)
-                persistent = PersistentBackend(Target(url), helper)
-                results["persistent"] = await measure(
-                    persistent, helper, 20 if quick else 200, 5 if quick else 30
-                )
-            finally:
-                await helper.close()
-        finally:
-            os.kill(target.pid, signal.SIGKILL)
-            target.wait()
-    ref = results["jmxquery"]
-    print(f"target: one JVM, all MBeans (*:*), default rules; python {sys.version.split()[0]}")
-    header = f"{'backend':<12}{'attrs':>7}{'samples':>9}{'median ms':>11}{'p95 ms':>9}"
-    header += f"{'adapter cpu ms':>16}{'jvm cpu ms':>12}{'latency x':>11}{'total cpu x':>13}"
-    print(header)
-    for name, r in results.items():
-        total = r["own_cpu"] + r["jvm_cpu"]
-        ref_total = ref["own_cpu"] + ref["jvm_cpu"]
+    print(f"one JVM, all MBeans, default rule; python {sys.version.split()[0]}")
+    print(
+        f"{'size':<19}{'beans':>6}{'attrs':>7}{'samples':>8}{'floor ms':>10}{'adapter ms':>12}"
+        f"{'ratio':>7}{'python MB':>11}{'helper MB':>11}{'target MB':>11}"
+    )
+    for label, r in results.items():
         print(
-            f"{name:<12}{int(r['attrs']):>7}{int(r['samples']):>9}{r['median'] * 1e3:>11.1f}"
-            f"{r['p95'] * 1e3:>9.1f}{r['own_cpu'] * 1e3:>16.1f}{r['jvm_cpu'] * 1e3:>12.1f}"
-            f"{ref['median'] / r['median']:>10.1f}x{ref_total / total if total else 0:>12.1f}x"
+            f"{label:<19}{int(r['beans']):>6}{int(r['attributes']):>7}{int(r['samples']):>8}"
+            f"{r['floor'] * 1e3:>10.1f}{r['adapter'] * 1e3:>12.1f}"
+            f"{r['adapter'] / r['floor']:>6.2f}x{r['python_mb']:>11.0f}{r['helper_mb']:>11.0f}"
+            f"{r['target_mb']:>11.0f}"
         )
-    print("jolokia: not measured (no Jolokia agent jar here)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
-    asyncio.run(run(parser.parse_args().quick))
+    quick = parser.parse_args().quick
+    with tempfile.TemporaryDirectory() as tmp:
+        classes = Path(tmp) / "classes"
+        subprocess.run(["javac", "-d", str(classes), str(APP), str(FLOOR)], check=True)
+        asyncio.run(run(Path(tmp), quick))
 
 
 if __name__ == "__main__":

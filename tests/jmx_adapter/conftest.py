@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from podkit.jmx_adapter.config import Config
+from podkit.jmx_adapter.engine import RuleEngine
 from podkit.jmx_adapter.helper import Helper, compile_helper
-from podkit.jmx_adapter.matcher import JavaMatcher
-from podkit.jmx_adapter.rules import RuleEngine
 from tests.jmx_adapter.jmx_support import KEYSTORE_PASSWORD
 from tests.support.ports import free_port
 
@@ -84,12 +83,12 @@ EngineFor = Callable[[Config], Awaitable[RuleEngine]]
 
 @pytest.fixture
 def engine_for(helper: Helper) -> EngineFor:
-    """A rule engine for a config, its patterns loaded into the test's helper JVM."""
+    """A rule engine with a config loaded, in the test's helper JVM."""
 
     async def make(config: Config) -> RuleEngine:
-        matcher = JavaMatcher(helper)
-        await matcher.load(config)
-        return RuleEngine(config, matcher)
+        engine = RuleEngine(helper)
+        await engine.load(config)
+        return engine
 
     return make
 

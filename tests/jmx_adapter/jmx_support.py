@@ -1,14 +1,6 @@
-"""Shared bits of the JMX adapter tests: the feature config and rendering families as text."""
+"""Shared bits of the JMX adapter tests: the feature config and its expected samples."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-
-from prometheus_client.core import Metric
-from prometheus_client.exposition import generate_latest
-
-from podkit.jmx_adapter.metrics import to_metric
-from podkit.jmx_adapter.rules import Family
 
 KEYSTORE_PASSWORD = "changeit"  # of the throwaway keystore the SSL test makes
 
@@ -64,12 +56,12 @@ rules:
 SAMPLES_SIMPLE = [
     'podkit_count{bean="alpha",raw="42"} 42.0',
     "podkit_ratio_percent 50.0",
-    "podkit_long_total 1.2345678901e+10",
+    "podkit_long_total 1.2345678901E10",
     "podkit_numeric 34.0",
     'podkit_label_info{text="hello"} 1.0',
     "podkit_enabled 1.0",
     "podkit_disabled 0.0",
-    "podkit_big_value 1.5e+10",
+    "podkit_big_value 1.5E10",
     "podkit_usage_used_bytes 100.0",
     "podkit_usage_max_bytes 200.0",
     'podkit_dup{_objectname="podkit.test<type=Dup, name=a, scope=x><>Value",scope="x"} 1.0',
@@ -82,19 +74,6 @@ SAMPLES_TABULAR = [
     'podkit_cache_hits{cache="users"} 7.0',
     'podkit_cache_misses{cache="users"} 3.0',
 ]
-
-
-class _Families:
-    def __init__(self, families: list[Family]) -> None:
-        self.families = families
-
-    def collect(self) -> Iterator[Metric]:
-        for family in self.families:
-            yield to_metric(family)
-
-
-def render(families: list[Family]) -> str:
-    return generate_latest(_Families(families)).decode()  # type: ignore[arg-type]
 
 
 def sample_lines(text: str) -> list[str]:

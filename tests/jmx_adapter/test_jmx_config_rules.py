@@ -10,8 +10,7 @@ import pytest
 from podkit.jmx_adapter.backend import Attribute, Composite, JavaNumber, MBean, Tabular
 from podkit.jmx_adapter.config import ConfigError, parse_config
 from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
-from podkit.jmx_adapter.rules import expand, java_double_of, safe_name, snake_case
-from tests.jmx_adapter.jmx_support import render
+from tests.jmx_adapter.jmx_support import sample_lines
 
 
 @pytest.mark.parametrize(
@@ -65,22 +64,7 @@ def test_good_config() -> None:
     assert parse_config("").rules[0].pattern is None  # no rules: one default rule
 
 
-def test_helpers() -> None:
-    assert safe_name("a.b-c__d  e") == "a_b_c_d_e"
-    assert safe_name("1st") == "_1st"
-    assert snake_case("HeapMemoryUsage") == "heap_memory_usage"
-    assert snake_case("HTTPCount") == "httpcount"
-    groups = ("xabcx", "a", "b", "c")
-    assert expand(r"$1-$2-${n}-$21-\$1", groups, {"n": 3}) == "a-b-c-b1-$1"
-    assert [java_double_of(t) for t in (" 1.5 ", "2f", "1e3", "-Infinity", "0x1p3", "+.5")] == [
-        1.5,
-        2.0,
-        1000.0,
-        float("-inf"),
-        8.0,
-        0.5,
-    ]
-    assert [java_double_of(t) for t in ("1_000", "inf", "nan", "", "1,5")] == [None] * 5
+def test_object_names_and_java_doubles() -> None:
     assert [java_double(x) for x in (1.0, 1.5e10, 1e-4, 1234567.0, 1e7)] == [
         "1.0",
         "1.5E10",
@@ -91,6 +75,45 @@ def test_helpers() -> None:
     assert parse_object_name('d:type=A,name="x,y"') == ("d", (("type", "A"), ("name", '"x,y"')))
     assert matches("d:type=A,*", "d", (("type", "A"), ("b", "c")))
     assert not matches("d:type=A", "d", (("type", "A"), ("b", "c")))
+
+
+async def test_names_templates_and_values_as_jmx_exporter_makes_them(engine_for) -> None:
+    """toSafeName, toSnakeAndLowerCase, Matcher.replaceAll's $N and ${name}, Double.valueOf."""
+    config = parse_config(
+        "rules:\n"
+        "  - {pattern: 'Odd', name: 'a.b-c__d  e'}\n"
+        "  - {pattern: 'Digit', name: '1st'}\n"
+        "  - {pattern: 'heap_memory_usage', attrNameSnakeCase: true, name: snake}\n"
+        "  - {pattern: 'httpcount', attrNameSnakeCase: true, name: upper_run}\n"
+        "  - pattern: '<>(?<n>T)(e)(m)(p)(l)(a)(t)(e)(s)(x)(y)(z): (.*)'\n"
+        "    name: t\n"
+        "    labels: {refs: '$1-${n}-$12-$13-$1x-\\$1'}\n"
+        "  - {pattern: 'Value: (.*)', name: 'v_$1', value: '$1'}\n"
+    )
+    number = JavaNumber(1.0, "1")
+    bean = _bean(
+        "d:type=X",
+        Attribute("Odd", number),
+        Attribute("Digit", number),
+        Attribute("HeapMemoryUsage", number),
+        Attribute("HTTPCount", number),
+        Attribute("Templatesxyz", number),
+    )
+    out = sample_lines((await (await engine_for(config)).evaluate([bean])).text)
+    assert out == [
+        "_1st 1.0",
+        "a_b_c_d_e 1.0",
+        "snake 1.0",
+        't{refs="T-T-z-1-Tx-$1"} 1.0',
+        "upper_run 1.0",
+    ]
+    # value: Double.valueOf of the expanded text; what Java refuses skips the sample
+    texts = [" 1.5 ", "2f", "1e3", "-Infinity", "0x1p3", "+.5", "1_000", "inf", "nan", "1,5"]
+    beans = [_bean(f"d:type=V{i}", Attribute("Value", text)) for i, text in enumerate(texts)]
+    out = sample_lines((await (await engine_for(config)).evaluate(beans)).text)
+    assert sorted(line.rsplit(" ", 1)[1] for line in out) == sorted(
+        ["1.5", "2.0", "1000.0", "-Inf", "8.0", "0.5"]
+    )
 
 
 def _bean(name: str, *attrs: Attribute) -> MBean:
@@ -109,7 +132,7 @@ async def test_tabular_nested_labels_and_value_column(engine_for) -> None:
         Attribute("Text", "not a number", "t"),
         Attribute("Flag", True, "f"),
     )
-    out = render(await (await engine_for(parse_config(""))).evaluate([bean]))
+    out = (await (await engine_for(parse_config(""))).evaluate([bean])).text
     assert 'd_T_Map{key="outer",key_="k1"} 3.0' in out
     assert 'd_T_Rows_n{key="outer",key_="r"} 1.0' in out
     assert 'd_T_Flag{key="outer"} 1.0' in out
@@ -123,7 +146,7 @@ async def test_value_override_failure_skips_and_booleans_ignore_factor(engine_fo
         "  - {pattern: 'Flag', name: flag, valueFactor: 10}\n"
     )
     bean = _bean("d:type=X", Attribute("Text", "abc"), Attribute("Flag", True))
-    out = render(await (await engine_for(config)).evaluate([bean]))
+    out = (await (await engine_for(config)).evaluate([bean])).text
     assert "text" not in out.replace("# HELP", "")
     assert "flag 1.0" in out
 
@@ -137,7 +160,7 @@ async def test_mixed_types_are_untyped(engine_for) -> None:
     bean = _bean(
         "d:type=X", Attribute("A", JavaNumber(1.0, "1")), Attribute("B", JavaNumber(2.0, "2"))
     )
-    out = render(await (await engine_for(config)).evaluate([bean]))
+    out = (await (await engine_for(config)).evaluate([bean])).text
     assert "# TYPE same untyped" in out
 
 
@@ -145,7 +168,7 @@ async def test_composite_index_becomes_one_label_per_key(engine_for) -> None:
     index = Composite((("host", "h1"), ("port", JavaNumber(80.0, "80"))), "addr")
     row = Composite((("addr", index), ("hits", JavaNumber(4.0, "4"))), "row")
     bean = _bean("d:type=T", Attribute("Conns", Tabular(("addr",), (row,), "row"), "conns"))
-    out = render(await (await engine_for(parse_config(""))).evaluate([bean]))
+    out = (await (await engine_for(parse_config(""))).evaluate([bean])).text
     assert 'd_T_Conns_hits{addr_host="h1",addr_port="80"} 4.0' in out
     assert "# HELP d_T_Conns_hits row d:name=null,type=T,attribute=hits" in out
 

@@ -15,8 +15,9 @@ import pytest
 
 from podkit.jmx_adapter.backend import Attribute, JavaNumber, MBean
 from podkit.jmx_adapter.config import ConfigError, parse_config
+from podkit.jmx_adapter.engine import RuleEngine, check_patterns
 from podkit.jmx_adapter.helper import Helper
-from podkit.jmx_adapter.matcher import JavaMatcher, check_patterns
+from tests.jmx_adapter.jmx_support import sample_lines
 
 HERE = Path(__file__).parent
 
@@ -94,8 +95,8 @@ async def test_every_construct_matches_as_in_java(engine_for, oracle: Path) -> N
         quoted = pattern.replace("'", "''")  # YAML single quotes
         config = parse_config(f"rules:\n  - pattern: '{quoted}'\n    name: case_{i}\n")
         bean = MBean("d:type=x", "d", (("type", "x"),), [Attribute(subject, JavaNumber(1.0, "1"))])
-        families = await (await engine_for(config)).evaluate([bean])
-        ours.append(any(f.name == f"case_{i}" for f in families))
+        out = await (await engine_for(config)).evaluate([bean])
+        ours.append(f"\ncase_{i} 1.0\n" in out.text)
     expected = [case[3] for case in CASES]
     java = _ask_java(oracle, [(p, f"d<type=x><>{s}: 1") for _, p, s, _ in CASES])
     assert [c[0] for c, o, e in zip(CASES, ours, expected, strict=True) if o != e] == []
@@ -111,9 +112,8 @@ async def test_named_groups_in_names_labels_and_values(engine_for) -> None:
         "    labels: {kind: '${type}', both: '$1-${attr}'}\n"
     )
     bean = MBean("d:type=x", "d", (("type", "x"),), [Attribute("Hits", JavaNumber(7.0, "7"))])
-    (family,) = await (await engine_for(config)).evaluate([bean])
-    assert family.name == "app_Hits"
-    assert [(s.labels, s.value) for s in family.samples] == [({"both": "x-Hits", "kind": "x"}, 7.0)]
+    out = await (await engine_for(config)).evaluate([bean])
+    assert sample_lines(out.text) == ['app_Hits{both="x-Hits",kind="x"} 7.0']
 
 
 @pytest.mark.parametrize(("pattern", "message"), BAD)
@@ -122,7 +122,7 @@ async def test_invalid_patterns_are_refused_with_javas_reason(
 ) -> None:
     config = parse_config(f"rules: [{{pattern: '{pattern}', name: x}}]\n", "jmx.yaml")
     with pytest.raises(ConfigError, match=rf"jmx.yaml: rules\[0\]: .*{message}"):
-        await JavaMatcher(helper).load(config)
+        await RuleEngine(helper).load(config)
 
 
 def test_check_config_uses_java_too(helper_cache: Path) -> None:

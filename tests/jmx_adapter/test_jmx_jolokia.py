@@ -18,7 +18,7 @@ from podkit.jmx_adapter.config import parse_config
 from podkit.jmx_adapter.objectname import matches, parse_object_name
 from podkit.jmx_adapter.service import JmxAdapter
 from podkit.jmx_adapter.settings import JmxSettings
-from tests.jmx_adapter.jmx_support import FEATURES, SAMPLES_SIMPLE, render, sample_lines
+from tests.jmx_adapter.jmx_support import FEATURES, SAMPLES_SIMPLE, sample_lines
 from tests.support.ports import free_port
 
 BEANS: dict[str, dict[str, Any]] = {
@@ -93,7 +93,7 @@ async def test_jolokia_feature_samples(jolokia, engine_for) -> None:
     assert len(seen) == 1  # one bulk request per scrape
     assert seen[0][0]["mbean"] == "podkit.test:*"
     assert seen[0][0]["config"]["canonicalNaming"] is False
-    lines = sample_lines(render(await (await engine_for(config)).evaluate(beans)))
+    lines = sample_lines((await (await engine_for(config)).evaluate(beans)).text)
     # Jolokia's JSON makes tabular data look like composites, so the tabular rules match nothing;
     # every other sample is identical to the JMX backends'.
     assert sorted(lines) == sorted(SAMPLES_SIMPLE)
@@ -111,7 +111,7 @@ async def test_jolokia_default_naming_and_exclude(jolokia, engine_for) -> None:
     finally:
         await backend.close()
     engine = await engine_for(config)
-    assert sorted(sample_lines(render(await engine.evaluate(beans)))) == [
+    assert sorted(sample_lines((await engine.evaluate(beans)).text)) == [
         "java_lang_Memory_HeapMemoryUsage_max 2.0",
         "java_lang_Memory_HeapMemoryUsage_used 1.0",
         'podkit_test_Dup_Value{name="a",scope="x"} 1.0',
@@ -160,4 +160,4 @@ async def test_adapter_with_jolokia_backend(jolokia, tmp_path, helper_cache) -> 
         await adapter.scraper.backend.close()
         await adapter.helper.close()
     assert not result.error, result.reason
-    assert sample_lines(render(result.families)) == ['dup{n="a"} 1.0', 'dup{n="b"} 2.0']
+    assert sorted(sample_lines(result.text)) == ['dup{n="a"} 1.0', 'dup{n="b"} 2.0']

@@ -5,9 +5,8 @@ The target is the tests' JVM (``java/PodkitTestApp.java``, domain ``podkit.shape
 characters, one family from two beans with different descriptions, a gauge named ``..._total``,
 ``metricCustomizers`` and ``includeObjectNameAttributes``. Each expected text follows
 jmx_exporter's ``JmxScraper``/``JmxCollector``/``MatchedRuleToMetricSnapshotsConverter`` and
-client_java's exposition; prometheus-client's number spelling (``1.1``, ``1.2e+29``) is the one
-difference the README lists. jmx_exporter itself cannot be fetched in this environment, so the
-texts were derived from its sources and checked line by line.
+client_java's text exposition (numbers as ``Double.toString``). jmx_exporter itself cannot be
+fetched in this environment, so the texts were derived from its sources, line by line.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from podkit.jmx_adapter.backend import ScrapeFilter, Target
 from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import parse_config
 from podkit.jmx_adapter.helper import Helper
-from tests.jmx_adapter.jmx_support import render
 
 HERE = Path(__file__).parent
 
@@ -40,7 +38,7 @@ podkit_shapes_Numbers_Decimal 1.1
 podkit_shapes_Numbers_FloatValue 0.20000000298023224
 # HELP podkit_shapes_Numbers_Huge a big integer podkit.shapes:name=null,type=Numbers,attribute=Huge
 # TYPE podkit_shapes_Numbers_Huge untyped
-podkit_shapes_Numbers_Huge 1.2345678901234568e+29
+podkit_shapes_Numbers_Huge 1.2345678901234568E29
 # HELP podkit_shapes_Numbers_NotANumber NaN podkit.shapes:name=null,type=Numbers,attribute=NotANumber
 # TYPE podkit_shapes_Numbers_NotANumber untyped
 podkit_shapes_Numbers_NotANumber NaN
@@ -71,10 +69,11 @@ podkit_shapes_Customized_isActive{Label="blue",name="c"} 1.0
 
 async def _output(jvm, helper: Helper, engine_for, text: str) -> str:  # type: ignore[no-untyped-def]
     config = parse_config(f"hostPort: {jvm.host_port}\n{text}")
-    backend = PersistentBackend(Target(config.jmx_url), helper)
-    beans = await backend.scrape(ScrapeFilter(config.include, config.exclude))
-    beans = config.beans.apply(beans, config.include)
-    return render(await (await engine_for(config)).evaluate(beans))
+    engine = await engine_for(config)
+    out = await PersistentBackend(Target(config.jmx_url)).collect(
+        engine, ScrapeFilter(config.include, config.exclude), None
+    )
+    return out.text
 
 
 async def test_numbers_characters_and_total_names(jvm, helper: Helper, engine_for) -> None:

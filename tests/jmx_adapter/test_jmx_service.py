@@ -167,7 +167,7 @@ async def test_wrong_credentials(
     try:
         result = await good.scraper.scrape()
         assert not result.error, result.reason
-        assert [s.value for f in result.families for s in f.samples] == [42.0]
+        assert sample_lines(result.text) == ["app_count 42.0"]
     finally:
         await good.helper.close()
 
@@ -259,7 +259,7 @@ async def test_ssl_target(start_jvm, keystore: Path, helper_cache: Path, tmp_pat
     try:
         result = await adapter.scraper.scrape()
         assert not result.error, result.reason
-        assert [s.value for f in result.families for s in f.samples] == [42.0]
+        assert sample_lines(result.text) == ["app_count 42.0"]
     finally:
         await adapter.helper.close()
     plain = tmp_path / "plain.yaml"
@@ -283,7 +283,7 @@ async def test_ssl_target(start_jvm, keystore: Path, helper_cache: Path, tmp_pat
     try:
         result = await adapter.scraper.scrape()
         assert not result.error, result.reason
-        assert [s.value for f in result.families for s in f.samples] == [42.0]
+        assert sample_lines(result.text) == ["app_count 42.0"]
     finally:
         await adapter.helper.close()
 

@@ -30,7 +30,8 @@ import javax.management.openmbean.TabularType;
  * control characters, two beans of one family with different descriptions.
  *
  * System properties: podkit.slowMs (a Slow bean whose getter sleeps that long),
- * podkit.extraBeans (that many extra beans, for the benchmark).
+ * podkit.extraBeans (that many extra beans, for the benchmark) with podkit.extraAttributes
+ * attributes each (default 1).
  */
 public final class PodkitTestApp {
 
@@ -216,10 +217,16 @@ public final class PodkitTestApp {
             }), new ObjectName("podkit.test:type=Slow"));
         }
         int extra = Integer.getInteger("podkit.extraBeans", 0);
+        int attrs = Integer.getInteger("podkit.extraAttributes", 1);
         for (int i = 0; i < extra; i++) {
             final int n = i;
-            server.registerMBean(new Bean().add("Value", "int", "extra", () -> n),
-                    new ObjectName("podkit.extra:type=Extra,name=e" + i));
+            Bean bean = new Bean();
+            for (int a = 0; a < attrs; a++) {
+                final int m = a;
+                bean.add(a == 0 ? "Value" : "Value" + a, a % 3 == 2 ? "double" : "long", "extra",
+                        a % 3 == 2 ? () -> n * 0.5 + m : () -> (long) n * 1000 + m);
+            }
+            server.registerMBean(bean, new ObjectName("podkit.extra:type=Extra,name=e" + i));
         }
         System.out.println("READY");
         System.out.flush();

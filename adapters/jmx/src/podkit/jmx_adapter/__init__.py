@@ -1,11 +1,11 @@
 """podkit-jmx-adapter: JMX MBeans to Prometheus metrics, with jmx_exporter's rules.
 
 Stages, one module each: :mod:`.config` (the jmx_exporter YAML) and :mod:`.beanfilter` (its
-per-bean keys), :mod:`.backend` (what a backend returns) with :mod:`.backend_persistent`,
+per-bean keys), :mod:`.backend` (what backends share) with :mod:`.backend_persistent`,
 :mod:`.backend_jmxquery` and :mod:`.backend_jolokia`, :mod:`.helper` (the helper JVM),
-:mod:`.matcher` (rule patterns as Java regexes, matched in the helper), :mod:`.rules` (walking,
-naming, families), :mod:`.scrape` (one scrape within its deadline), :mod:`.metrics`
-(``/metrics`` content) and :mod:`.service` (the podkit service).
+:mod:`.engine` (jmx_exporter's rules, run in the helper: Java regexes, naming, exposition),
+:mod:`.scrape` (one scrape within its deadline), :mod:`.metrics` (self-metrics) and
+:mod:`.service` (the podkit service).
 
 For embedding, the package exports the service and settings classes and the scrape result
 type; they are imported when first used, so ``import podkit.jmx_adapter`` stays cheap.

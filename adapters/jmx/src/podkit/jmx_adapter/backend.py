@@ -1,18 +1,22 @@
-"""What every JMX backend hands to the rules: MBeans, their attributes and typed values.
+"""What the JMX backends share: the target, the object-name filter, MBeans and typed values.
 
-A backend (:mod:`.backend_persistent`, :mod:`.backend_jmxquery`, :mod:`.backend_jolokia`) turns
-one scrape of a target into a list of :class:`MBean`; values keep the shape JMX gave them
-(numbers with Java's own text, booleans, strings, :class:`Composite`, :class:`Tabular`) so
-:mod:`.rules` can flatten them exactly as jmx_exporter does; an attribute a backend leaves out
-is listed in :attr:`MBean.skipped` with the reason. :class:`Target` is the JVM to read and how. :class:`ScrapeFilter` carries the
-``includeObjectNames``/``excludeObjectNames`` patterns; :class:`BackendError` is a failed scrape
-(target down, wrong credentials, broken helper) with a one-line reason.
+A backend (:mod:`.backend_persistent`, :mod:`.backend_jmxquery`, :mod:`.backend_jolokia`)
+performs one scrape with :meth:`Backend.collect`: the persistent backend lets the helper JVM
+read and apply the rules in one go; the others read a list of :class:`MBean` themselves, values
+in the shape JMX gave them (numbers with Java's own text, booleans, strings, :class:`Composite`,
+:class:`Tabular`), and hand it to the engine. :class:`Target` is the JVM to read and how;
+:class:`ScrapeFilter` carries the ``includeObjectNames``/``excludeObjectNames`` patterns;
+:class:`BackendError` is a failed scrape (target down, wrong credentials, broken helper) with a
+one-line reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+if TYPE_CHECKING:
+    from podkit.jmx_adapter.engine import Exposition, RuleEngine
 
 __all__ = [
     "Attribute",
@@ -109,10 +113,6 @@ class MBean:
     domain: str
     properties: tuple[tuple[str, str], ...]
     attributes: list[Attribute] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    """Attributes the backend could not export: (attribute, reason)."""
-    labels: tuple[tuple[str, str], ...] = ()
-    """Labels for every sample of the bean (``metricCustomizers``' ``attributesAsLabels``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +128,13 @@ class BackendError(Exception):
 
 
 class Backend(Protocol):
-    """One way of reading MBeans from a target; :meth:`scrape` is one complete pass."""
+    """One way of reading a target's MBeans; :meth:`collect` is one complete scrape, rules
+    applied by ``engine`` (:class:`~podkit.jmx_adapter.engine.RuleEngine`)."""
 
     name: str
 
-    async def scrape(self, beans: ScrapeFilter) -> list[MBean]: ...
+    async def collect(
+        self, engine: RuleEngine, beans: ScrapeFilter, timeout: float | None
+    ) -> Exposition: ...
 
     async def close(self) -> None: ...

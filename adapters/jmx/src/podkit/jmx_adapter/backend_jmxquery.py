@@ -29,6 +29,7 @@ from podkit.jmx_adapter.backend import (
     Target,
     Value,
 )
+from podkit.jmx_adapter.engine import Exposition, RuleEngine
 from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
 
 __all__ = ["JmxqueryBackend"]
@@ -113,6 +114,12 @@ class JmxqueryBackend:
             detail = " ".join((err or out).decode(errors="replace").split())[:300]
             raise BackendError(f"jmxquery exited with {proc.returncode}: {detail}")
         return _beans(data, beans.exclude)
+
+    async def collect(
+        self, engine: RuleEngine, beans: ScrapeFilter, timeout: float | None
+    ) -> Exposition:
+        """One scrape: the beans read here, the rules applied by ``engine``."""
+        return await engine.evaluate(await self.scrape(beans), beans.include, timeout)
 
     async def close(self) -> None:
         """Nothing to release: every scrape's JVM has exited."""

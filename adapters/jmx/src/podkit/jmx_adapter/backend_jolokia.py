@@ -27,6 +27,7 @@ from podkit.jmx_adapter.backend import (
     ScrapeFilter,
     Value,
 )
+from podkit.jmx_adapter.engine import Exposition, RuleEngine
 from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
 
 __all__ = ["JolokiaBackend", "json_value"]
@@ -116,6 +117,12 @@ class JolokiaBackend:
                     [Attribute(str(attr), json_value(raw)) for attr, raw in attrs.items()],
                 )
         return list(found.values())
+
+    async def collect(
+        self, engine: RuleEngine, beans: ScrapeFilter, timeout: float | None
+    ) -> Exposition:
+        """One scrape: the beans read here, the rules applied by ``engine``."""
+        return await engine.evaluate(await self.scrape(beans), beans.include, timeout)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -12,36 +12,20 @@
   values of those attributes as labels to every sample of the bean, and ``extraMetrics`` adds
   constant attributes (name, value, description) ahead of the bean's own.
 
-:func:`parse_bean_filter` reads the keys (one clear line per error); :meth:`BeanFilter.apply`
-applies them to a scrape's beans, whatever the backend.
+:func:`parse_bean_filter` reads the keys (one clear line per error); the helper JVM applies them
+as it reads, for every backend (``java/PodkitJmxRules.java``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from podkit.jmx_adapter.backend import Attribute, JavaNumber, MBean, Value
-from podkit.jmx_adapter.objectname import java_double, matches, parse_object_name
+from podkit.jmx_adapter.backend import Attribute, JavaNumber, Value
+from podkit.jmx_adapter.objectname import java_double, parse_object_name
 
 __all__ = ["BeanFilter", "Customizer", "canonical_name", "parse_bean_filter"]
-
-JVM_DOMAINS = frozenset(
-    {
-        "com.sun.management",
-        "com.sun.management.jmxremote",
-        "java.lang",
-        "java.nio",
-        "java.util.logging",
-        "javax.management",
-        "javax.management.remote",
-        "jdk.internal",
-        "jdk.management",
-        "jdk.management.jfr",
-        "sun.management",
-    }
-)
 
 
 class BeanFilterError(ValueError):
@@ -59,80 +43,19 @@ class Customizer:
 
     domain: str
     properties: tuple[tuple[str, str], ...] = ()
-    attributes_as_labels: tuple[str, ...] = ()
+    attributes_as_labels: tuple[str, ...] | None = None
     extra_metrics: tuple[Attribute, ...] = ()
-
-    def matches(self, bean: MBean) -> bool:
-        have = dict(bean.properties)
-        return bean.domain == self.domain and all(have.get(k) == v for k, v in self.properties)
 
 
 @dataclass(frozen=True)
 class BeanFilter:
+    """The per-bean keys; the helper JVM applies them while it reads (:mod:`.engine`)."""
+
     include_attributes: dict[str, frozenset[str]] = field(default_factory=dict)
     exclude_attributes: dict[str, frozenset[str]] = field(default_factory=dict)
     auto_exclude: bool = True
     exclude_jvm: bool = False
     customizers: tuple[Customizer, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.include_attributes
-            or self.exclude_attributes
-            or self.exclude_jvm
-            or self.customizers
-        )
-
-    def apply(self, beans: list[MBean], include: tuple[str, ...]) -> list[MBean]:
-        """The beans as jmx_exporter would export them (``include``: includeObjectNames)."""
-        if not self.active:
-            return beans
-        out: list[MBean] = []
-        for bean in beans:
-            if (
-                self.exclude_jvm
-                and bean.domain in JVM_DOMAINS
-                and not any(matches(p, bean.domain, bean.properties) for p in include)
-            ):
-                continue
-            out.append(self._one(bean))
-        return out
-
-    def _one(self, bean: MBean) -> MBean:
-        attrs = bean.attributes
-        if self.include_attributes or self.exclude_attributes:
-            name = canonical_name(bean.domain, bean.properties)
-            excluded = self.exclude_attributes.get(name, frozenset())
-            included = self.include_attributes.get(name)
-            attrs = [
-                a
-                for a in attrs
-                if a.name not in excluded
-                and (not self.include_attributes or (included is not None and a.name in included))
-            ]
-        customizer = next((c for c in self.customizers if c.matches(bean)), None)
-        labels = bean.labels
-        if customizer is not None:
-            values = {a.name: a.value for a in attrs}
-            labels = tuple(
-                (name, _to_string(values[name]))
-                for name in customizer.attributes_as_labels
-                if values.get(name) is not None
-            )
-            attrs = [*customizer.extra_metrics, *attrs]
-        if attrs is bean.attributes and labels is bean.labels:
-            return bean
-        return replace(bean, attributes=list(attrs), labels=labels)
-
-
-def _to_string(value: Value) -> str:
-    """``Object.toString()`` of an attribute value, as far as it is known here."""
-    if isinstance(value, JavaNumber):
-        return value.text
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _object_name_map(data: dict[str, Any], key: str, where: str) -> dict[str, frozenset[str]]:
@@ -201,7 +124,7 @@ def _customizer(item: Any, where: str) -> Customizer:
     return Customizer(
         domain,
         tuple((str(k), str(v)) for k, v in props.items()),
-        tuple(str(a) for a in labels or ()),
+        None if labels is None else tuple(str(a) for a in labels),
         tuple(extra_metrics),
     )
 

@@ -6,7 +6,7 @@ Reads what jmx_exporter's standalone mode reads: ``hostPort`` or ``jmxUrl`` (not
 ``ciphers``), ``lowercaseOutputName``, ``lowercaseOutputLabelNames``,
 ``inferCounterTypeFromName``, ``includeObjectNames``/``excludeObjectNames`` (or their old names),
 the per-bean keys of :mod:`.beanfilter`, ``startDelaySeconds`` and ``rules``. A rule's
-``pattern`` is a Java regex, kept as its source: :mod:`.matcher` compiles it in the helper JVM as
+``pattern`` is a Java regex, kept as its source: :mod:`.engine` compiles it in the helper JVM as
 jmx_exporter does, ``^.*(?:PATTERN).*$``, so it matches anywhere in
 ``domain<key=value, ...><compositeKeys>attrName: value``. ``$1``/``${name}`` references in
 ``name``, ``value``, ``help`` and ``labels`` are checked against the pattern's groups up front

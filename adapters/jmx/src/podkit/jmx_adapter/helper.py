@@ -1,11 +1,11 @@
 """The helper JVM: ``java/PodkitJmxHelper.java`` run as one long-lived child process.
 
-The helper is shipped as source in this package and compiled with ``javac`` at first use into a
-cache directory (``$XDG_CACHE_HOME/podkit-jmx-adapter/<hash>``, or ``--helper-cache-dir``); the
-hash of the source names the directory, so an upgrade recompiles and no jar is ever committed.
-It speaks JSON lines over stdin/stdout, one reply per request, in order, each carrying the
-request's ``id``: the persistent backend's scrapes and every backend's rule matching (Java
-regexes, matched with ``java.util.regex`` itself) go through it. :class:`Helper` starts it (and
+The helper is shipped as source in this package (``java/*.java``) and compiled with ``javac`` at
+first use into a cache directory (``$XDG_CACHE_HOME/podkit-jmx-adapter/<hash>``, or
+``--helper-cache-dir``); the hash of the sources names the directory, so an upgrade recompiles
+and no jar is ever committed. It speaks JSON lines over stdin/stdout, one reply per request, in
+order, each carrying the request's ``id``: the persistent backend's scrapes and every backend's
+rules (:mod:`.engine`) go through it. :class:`Helper` starts it (and
 warms it) before the first scrape, so JVM start-up is never charged to a scrape's timeout. A
 request that times out does not kill it: the helper bounds its own work by the same deadline,
 and its late reply is read and dropped. Only a helper that stays silent through three requests
@@ -61,20 +61,28 @@ def _javac_for(java: str) -> str:
 
 def compile_helper(cache_dir: Path | None = None, java: str = "java") -> Path:
     """Compile the helper if needed; returns the class directory to put on the classpath."""
-    source = resources.files("podkit.jmx_adapter").joinpath("java", f"{HELPER_CLASS}.java")
-    text = source.read_bytes()
-    digest = hashlib.sha256(text).hexdigest()[:16]
+    folder = resources.files("podkit.jmx_adapter").joinpath("java")
+    sources = {
+        item.name: item.read_bytes()
+        for item in sorted(folder.iterdir(), key=lambda i: i.name)
+        if item.name.endswith(".java")
+    }
+    digest = hashlib.sha256(
+        b"".join(n.encode() + b"\0" + t for n, t in sources.items())
+    ).hexdigest()[:16]
     target = (cache_dir or _default_cache_dir()) / digest
     if (target / f"{HELPER_CLASS}.class").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:
-        src = work / f"{HELPER_CLASS}.java"
-        src.write_bytes(text)
+        files = []
+        for name, text in sources.items():
+            (work / name).write_bytes(text)
+            files.append(str(work / name))
         out = work / "classes"
         result = subprocess.run(
-            [_javac_for(java), "-nowarn", "-d", str(out), str(src)],
+            [_javac_for(java), "-nowarn", "-d", str(out), *files],
             capture_output=True,
             text=True,
             check=False,
@@ -196,6 +204,8 @@ class Helper:
             self._pending.pop(ident, None)
             if future.done():
                 self._stalls = 0
+                if not future.cancelled():
+                    future.exception()  # retrieved: the error raised here already says it
             else:  # given up on (timeout, cancellation): its late reply will be dropped
                 future.cancel()
                 self._stalls += 1

@@ -1,11 +1,10 @@
-"""``/metrics`` content: the last scrape's families and the self-metrics under jmx_exporter's names.
+"""The adapter's self-metrics, under jmx_exporter's names.
 
 Read from plain fields at collection time: ``jmx_scrape_duration_seconds``, ``jmx_scrape_error``,
-``jmx_scrape_cached_beans`` (from the last completed scrape) and
+``jmx_scrape_cached_beans`` (from the last completed scrape),
 ``jmx_config_reload_success_total`` / ``jmx_config_reload_failure_total``, and podkit's
-``jmx_adapter_attributes_skipped_total{reason}``. Counters keep client_java's exposition
-(``# TYPE x counter`` with samples ``x_total``); gauge and untyped names lose a trailing
-``_total`` as client_java 1.x drops it; UNTYPED rules are ``untyped``.
+``jmx_adapter_attributes_skipped_total{reason}``. The JMX samples themselves are rendered by the
+helper JVM (:mod:`.engine`) and served ahead of these.
 """
 
 from __future__ import annotations
@@ -15,29 +14,13 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from podkit.jmx_adapter.rules import Family
 from podkit.jmx_adapter.scrape import Scraper
 
-__all__ = ["JmxCollector", "to_metric"]
-
-
-def to_metric(family: Family) -> Metric:
-    if family.type == "counter":
-        base = family.name[:-6] if family.name.endswith("_total") else family.name
-        metric = Metric(base, family.help, "counter")
-        for sample in family.samples:
-            metric.add_sample(base + "_total", sample.labels, sample.value)
-        return metric
-    # client_java 1.x, under jmx_exporter, drops a trailing _total from gauge and unknown names
-    name = family.name[:-6] if family.name.endswith("_total") else family.name
-    metric = Metric(name, family.help, "gauge" if family.type == "gauge" else "unknown")
-    for sample in family.samples:
-        metric.add_sample(name, sample.labels, sample.value)
-    return metric
+__all__ = ["JmxCollector"]
 
 
 class JmxCollector(Collector):
-    """Yields the last scrape's families, then the adapter's own metrics."""
+    """The adapter's own metrics (the JMX samples come rendered by the helper, ahead of these)."""
 
     def __init__(self, scraper: Scraper, reloads: dict[str, int]) -> None:
         self.scraper = scraper
@@ -45,8 +28,6 @@ class JmxCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         result = self.scraper.last
-        for family in result.families:
-            yield to_metric(family)
         yield GaugeMetricFamily(
             "jmx_scrape_duration_seconds", "Time this JMX scrape took, in seconds.", result.duration
         )

@@ -1,13 +1,13 @@
-"""One scrape: backend -> rules -> families, within a deadline, remembered for ``/metrics``.
+"""One scrape: backend and rules -> exposition, within a deadline, remembered for ``/metrics``.
 
 :class:`Scraper` owns the backend, the rule engine and the last completed :class:`ScrapeResult`.
-:meth:`Scraper.start` starts (and warms) the helper JVM and loads the rule patterns into it
-before the first scrape, so JVM start-up is never charged to a scrape's timeout. A scrape's
-timeout covers reading the MBeans and matching the rules (both in the helper, which stops at
-the deadline itself); a failed scrape (target down, wrong credentials, timeout, a pattern still
-backtracking at the deadline) yields no families, ``error=True`` and the reason. Attributes a
-backend had to leave out are counted per reason and logged once each, at debug. Concurrent
-callers of :meth:`Scraper.fresh` share one scrape in flight.
+:meth:`Scraper.start` starts (and warms) the helper JVM and loads the config into it before the
+first scrape, so JVM start-up is never charged to a scrape's timeout. A scrape's timeout covers
+reading the MBeans and applying the rules (both in the helper, which stops at the deadline
+itself); a failed scrape (target down, wrong credentials, timeout, a pattern still backtracking
+at the deadline) yields no samples, ``error=True`` and the reason. Attributes that could not be
+exported are counted per kind of reason and logged once each, at debug. Concurrent callers of
+:meth:`Scraper.fresh` share one scrape in flight.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from prometheus_client.core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
 from podkit.core import Logger, get_logger
-from podkit.jmx_adapter.backend import Backend, BackendError, MBean, ScrapeFilter
+from podkit.jmx_adapter.backend import Backend, BackendError, ScrapeFilter
 from podkit.jmx_adapter.config import Config, ConfigError
-from podkit.jmx_adapter.matcher import JavaMatcher
-from podkit.jmx_adapter.rules import Family, RuleEngine
+from podkit.jmx_adapter.engine import Exposition, RuleEngine
 
 __all__ = ["ScrapeResult", "Scraper", "skip_kind"]
 
@@ -39,7 +41,9 @@ def skip_kind(reason: str) -> str:
 
 @dataclass(frozen=True)
 class ScrapeResult:
-    families: list[Family] = field(default_factory=list)
+    text: str = ""
+    """The JMX samples as text exposition (format 0.0.4), as jmx_exporter writes them."""
+    samples: int = 0
     error: bool = False
     reason: str = ""
     """Why the scrape failed (empty when it did not)."""
@@ -49,7 +53,12 @@ class ScrapeResult:
     beans: int = 0
     cached_beans: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    """Attributes the backend left out in this scrape, per kind of reason (:func:`skip_kind`)."""
+    """Attributes that could not be exported in this scrape, per kind of reason."""
+
+    @property
+    def families(self) -> list[Metric]:
+        """The samples as prometheus-client metric families (parsed from :attr:`text`)."""
+        return list(text_string_to_metric_families(self.text))
 
 
 class Scraper:
@@ -58,7 +67,7 @@ class Scraper:
     def __init__(
         self,
         backend: Backend,
-        matcher: JavaMatcher,
+        engine: RuleEngine,
         config: Config,
         *,
         timeout: float,
@@ -66,9 +75,8 @@ class Scraper:
     ) -> None:
         self.log = log or get_logger("podkit.jmx_adapter.scrape")
         self.backend = backend
-        self.matcher = matcher
+        self.engine = engine
         self.config = config
-        self.engine = RuleEngine(config, matcher)
         self.timeout = timeout
         self.last = ScrapeResult()
         self.scrapes = 0
@@ -78,24 +86,23 @@ class Scraper:
         self._started = False
 
     async def start(self) -> None:
-        """Start the helper JVM and load the rules into it; :class:`ConfigError` if one is bad.
+        """Start the helper JVM and load the config into it; :class:`ConfigError` if it is bad.
 
         The service calls this before its first scrape; a scrape started without it calls it
         first (outside the scrape's timeout).
         """
-        await self.matcher.helper.start()
-        await self.matcher.load(self.config)
+        await self.engine.helper.start()
+        await self.engine.load(self.config)
         self._started = True
 
     async def use(self, config: Config, backend: Backend | None = None) -> None:
-        """Take a new config (and backend); the rule cache starts empty.
+        """Take a new config (and backend); the match cache starts empty.
 
         Raises :class:`ConfigError` (keeping the running config) if a pattern is invalid.
         """
-        await self.matcher.load(config)
+        await self.engine.load(config)
         self._started = True
         self.config = config
-        self.engine = RuleEngine(config, self.matcher)
         if backend is not None:
             self.backend = backend
 
@@ -122,23 +129,17 @@ class Scraper:
             except (BackendError, ConfigError) as exc:
                 return self._remember(self._failed(time.perf_counter(), str(exc)))
         start = time.perf_counter()
-        deadline = start + self.timeout
-        engine = self.engine
-        backend = self.backend
         try:
             async with asyncio.timeout(self.timeout):
-                beans = await backend.scrape(self.filter)
-                skipped = self._skipped(beans)
-                beans = self.config.beans.apply(beans, self.config.include)
-                remaining = max(deadline - time.perf_counter(), 0.001)
-                families = await engine.evaluate(beans, remaining)
+                out = await self.backend.collect(self.engine, self.filter, self.timeout)
             result = ScrapeResult(
-                families,
+                out.text,
+                out.samples,
                 duration=time.perf_counter() - start,
                 finished=time.monotonic(),
-                beans=len(beans),
-                cached_beans=engine.cached_beans,
-                skipped=skipped,
+                beans=out.beans,
+                cached_beans=out.cached,
+                skipped=self._skipped(out),
             )
         except TimeoutError:
             result = self._failed(start, f"scrape timed out after {self.timeout:g}s")
@@ -160,17 +161,14 @@ class Scraper:
         self.last = result
         return result
 
-    def _skipped(self, beans: list[MBean]) -> dict[str, int]:
+    def _skipped(self, out: Exposition) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        for bean in beans:
-            for attr, reason in bean.skipped:
-                counts[skip_kind(reason)] += 1
-                key = (bean.object_name, attr, reason)
-                if key not in self._logged_skips:
-                    self._logged_skips.add(key)
-                    self.log.debug(
-                        "attribute skipped", mbean=bean.object_name, attribute=attr, reason=reason
-                    )
+        for bean, attr, reason in out.skipped:
+            counts[skip_kind(reason)] += 1
+            key = (bean, attr, reason)
+            if key not in self._logged_skips:
+                self._logged_skips.add(key)
+                self.log.debug("attribute skipped", mbean=bean, attribute=attr, reason=reason)
         self.skipped_total.update(counts)
         return dict(counts)
 

@@ -27,8 +27,8 @@ from podkit.jmx_adapter.backend_jmxquery import JmxqueryBackend
 from podkit.jmx_adapter.backend_jolokia import JolokiaBackend
 from podkit.jmx_adapter.backend_persistent import PersistentBackend
 from podkit.jmx_adapter.config import Config, ConfigError, load_config
+from podkit.jmx_adapter.engine import RuleEngine, check_patterns
 from podkit.jmx_adapter.helper import Helper
-from podkit.jmx_adapter.matcher import JavaMatcher, check_patterns
 from podkit.jmx_adapter.metrics import JmxCollector
 from podkit.jmx_adapter.scrape import Scraper
 from podkit.jmx_adapter.settings import JmxSettings
@@ -57,7 +57,7 @@ def target_of(settings: JmxSettings, config: Config) -> Target:
     )
 
 
-def make_backend(settings: JmxSettings, config: Config, helper: Helper) -> Backend:
+def make_backend(settings: JmxSettings, config: Config) -> Backend:
     """The backend ``settings.backend`` names, aimed at the config's target."""
     target = target_of(settings, config)
     if settings.backend == "jolokia":
@@ -67,7 +67,7 @@ def make_backend(settings: JmxSettings, config: Config, helper: Helper) -> Backe
         return JmxqueryBackend(
             target, java=settings.java, java_options=tuple(settings.java_options)
         )
-    return PersistentBackend(target, helper, timeout=settings.scrape_timeout)
+    return PersistentBackend(target)
 
 
 class JmxAdapter(Service[JmxSettings]):
@@ -92,8 +92,8 @@ class JmxAdapter(Service[JmxSettings]):
         self._waiting = "the adapter has not started"
         self.helper = make_helper(s)
         self.scraper = Scraper(
-            make_backend(s, config, self.helper),
-            JavaMatcher(self.helper),
+            make_backend(s, config),
+            RuleEngine(self.helper),
             config,
             timeout=s.scrape_timeout,
             log=self.log.child("scrape"),
@@ -121,7 +121,7 @@ class JmxAdapter(Service[JmxSettings]):
             return None
         try:
             config = load_config(settings.config_file)
-            make_backend(settings, config, make_helper(settings))  # accepts the target?
+            make_backend(settings, config)  # the backend accepts the target (nothing starts)
             check_patterns(
                 config,
                 java=settings.java,
@@ -211,7 +211,7 @@ class JmxAdapter(Service[JmxSettings]):
             self._secrets(config)
             backend = None
             if target_of(self.settings, config) != target_of(self.settings, self.config):
-                backend = make_backend(self.settings, config, self.helper)
+                backend = make_backend(self.settings, config)
             await self.scraper.use(config, backend)
         except Exception as exc:
             self.reloads["failure"] += 1
@@ -233,9 +233,12 @@ class JmxAdapter(Service[JmxSettings]):
             return web.Response(
                 status=500, text=f"no JMX scrape has completed yet: {self._waiting}\n"
             )
+        result = self.scraper.last
         if self.settings.scrape_interval <= 0:
-            await self.scraper.fresh(self.settings.scrape_cache)
-        return metrics_response(request, self.registry)
+            result = await self.scraper.fresh(self.settings.scrape_cache)
+        # the JMX samples come rendered by the helper (as jmx_exporter renders them), the
+        # adapter's own metrics after them
+        return metrics_response(request, self.registry, before=result.text.encode())
 
     def _scraped_once(self) -> bool:
         return self.scraper.last.finished > 0

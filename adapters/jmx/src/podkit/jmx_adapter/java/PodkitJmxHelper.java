@@ -11,10 +11,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import javax.management.Attribute;
 import javax.management.AttributeList;
 import javax.management.MBeanAttributeInfo;
@@ -24,60 +22,61 @@ import javax.management.ObjectName;
 import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.CompositeType;
 import javax.management.openmbean.TabularData;
+import javax.management.openmbean.TabularType;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 import javax.rmi.ssl.SslRMIClientSocketFactory;
 
 /**
- * podkit-jmx-adapter's helper JVM: one JMX connection kept across scrapes, and the rule patterns
- * matched with java.util.regex itself, so they mean exactly what they mean in jmx_exporter.
+ * podkit-jmx-adapter's helper JVM: one JMX connection kept across scrapes, and jmx_exporter's
+ * rules applied here ({@link PodkitJmxRules}), so the adapter gets the finished exposition.
  *
  * Answers one JSON line per request line on stdin, in order; every reply carries the request's
  * "id" and "ok" (false with a one-line "error"). Requests ("op"):
  * - "ping": nothing; starts and warms the JVM.
- * - "rules": {"rules": [{"pattern": source or null, "snake": bool, "cache": bool}...]} compiles
- *   each pattern as jmx_exporter does (^.*(?:PATTERN).*$) and keeps them; replies "groups" (each
- *   pattern's group count). A bad pattern refuses the whole set and keeps the old one.
- * - "match": {"timeout_ms": N, "beans": [bean prefix...], "items": [[bean index, attribute,
- *   snake_case attribute, value text]...]} runs the first-match-wins loop of jmx_exporter's
- *   JmxCollector (with its match cache for rules with cache: true) and replies "results": -1 or
- *   [rule index, [group 1, group 2...]] per item, and "cached" (the fresh cache entries). Matching
- *   reads the text through a CharSequence that fails once the deadline has passed, so no pattern
- *   (catastrophic backtracking included) can run past the scrape timeout.
- * - "scrape": {"target": {"url", "username", "password", "ssl"}, "include": [...], "exclude":
- *   [...], "timeout_ms": N} replies "beans": [{"name": ..., "attrs": [[name, description,
- *   value]...]}...] and "skipped": [[bean, attribute, reason]...]. Values: null, true/false, a
- *   string, {"n": toString, "d": doubleValue if it prints differently} for a number, {"c": [[key,
- *   value]...], "d": description} for CompositeData, {"t": {"index": [...], "d": description,
- *   "rows": [composite...]}} for TabularData. A broken connection is reopened once per request
- *   (the target restarted); a value that cannot be sent or unmarshalled here (an application
- *   class) only skips that attribute, with the reason. MBeanInfo is cached per connection and
- *   re-read every minute.
+ * - "config": the config's rules and keys (see podkit.jmx_adapter.engine); compiles the patterns
+ *   as jmx_exporter does and replies "groups" (each pattern's group count). A bad pattern
+ *   refuses the whole config and keeps the previous one.
+ * - "scrape": {"target": {"url", "username", "password", "ssl", "ssl_options"}, "include",
+ *   "exclude", "timeout_ms"} reads every bean over the kept connection (reopened once when the
+ *   target restarted), one getAttributes per bean (one by one when that fails, as jmx_exporter),
+ *   applies the rules and replies the exposition.
+ * - "evaluate": {"beans": [{"name", "attrs": [[name, description, value]...]}], "include",
+ *   "timeout_ms"} applies the rules to beans another backend read (values as JSON: null,
+ *   booleans, strings, {"n": text, "d": double} numbers, {"c": [[key, value]...], "d":
+ *   description} composites, {"t": {"index", "columns", "d", "rows"}} tables).
+ * A scrape or evaluation replies "text" (text exposition), "samples", "beans", "cached" (fresh
+ * match-cache entries) and "skipped" ([bean, attribute, reason] for what could not be exported).
+ * Work stops at the request's deadline, pattern matching included.
  */
 public final class PodkitJmxHelper {
     private JMXConnector connector;
     private MBeanServerConnection connection;
     private final Map<ObjectName, MBeanInfo> infos = new HashMap<>();
+    private final Map<ObjectName, LinkedHashMap<String, String>> properties = new HashMap<>();
     private static final long INFO_TTL_NANOS = 60_000_000_000L;
     private long infosLoaded = System.nanoTime();
     private static final Set<String> SKIPPED_RUNTIME =
             Set.of("SystemProperties", "ClassPath", "BootClassPath", "LibraryPath");
-    private static final String PREFIX = "^.*(?:";
+    private static final Set<String> JVM_DOMAINS = Set.of("com.sun.management",
+            "com.sun.management.jmxremote", "java.lang", "java.nio", "java.util.logging",
+            "javax.management", "javax.management.remote", "jdk.internal", "jdk.management",
+            "jdk.management.jfr", "sun.management");
+    /** jmx_exporter's JmxMBeanPropertyCache pattern: key properties in the order written. */
+    private static final Pattern PROPERTY = Pattern.compile(
+            "([^,=:\\*\\?]+)=(\"(?:[^\\\\\"]*(?:\\\\.)?)*\"|[^,=:\"]*)");
+    /** Marks a value jmx_exporter leaves out; the reason is in {@link #why}. */
+    private static final Object SKIP = new Object();
 
     private String url = "";
     private String username = "";
     private String password = "";
     private boolean ssl;
     private Map<?, ?> sslOptions;
+    private final PodkitJmxRules rules = new PodkitJmxRules();
     private final List<String[]> skipped = new ArrayList<>();
-
-    private Pattern[] patterns = new Pattern[0];
-    private String[] sources = new String[0];
-    private boolean[] snake = new boolean[0];
-    private boolean[] cache = new boolean[0];
-    private boolean anyCache;
-    private final Map<String, String> matchCache = new HashMap<>();
+    private String why;
 
     public static void main(String[] args) throws Exception {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
@@ -90,47 +89,48 @@ public final class PodkitJmxHelper {
             }
             StringBuilder reply = new StringBuilder(1 << 16);
             long id = -1;
-            String op = "scrape";
+            String op = "?";
             try {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> request = (Map<String, Object>) new Json(line).value();
+                Map<?, ?> request = (Map<?, ?>) new Json(line).value();
                 id = ((Number) request.get("id")).longValue();
-                if (request.get("op") != null) {
-                    op = (String) request.get("op");
-                }
+                op = String.valueOf(request.get("op"));
                 reply.append("{\"id\":").append(id).append(",\"ok\":true");
-                long timeout = request.get("timeout_ms") == null ? 60_000L
+                long timeout = request.get("timeout_ms") == null ? 600_000L
                         : ((Number) request.get("timeout_ms")).longValue();
                 long deadline = System.nanoTime() + timeout * 1_000_000L;
                 switch (op) {
                     case "ping":
                         break;
-                    case "rules":
-                        helper.rules((List<?>) request.get("rules"), reply);
-                        break;
-                    case "match":
-                        helper.match((List<?>) request.get("beans"), (List<?>) request.get("items"),
-                                deadline, reply);
+                    case "config":
+                        int[] groups = helper.rules.configure(request);
+                        reply.append(",\"groups\":[");
+                        for (int i = 0; i < groups.length; i++) {
+                            reply.append(i > 0 ? "," : "").append(groups[i]);
+                        }
+                        reply.append(']');
                         break;
                     case "scrape":
                         helper.target((Map<?, ?>) request.get("target"));
-                        reply.append(",\"beans\":");
                         helper.scrape(strings(request.get("include")), strings(request.get("exclude")),
                                 deadline, reply);
-                        helper.skipped(reply);
+                        break;
+                    case "evaluate":
+                        helper.evaluate((List<?>) request.get("beans"), strings(request.get("include")),
+                                deadline, reply);
                         break;
                     default:
                         throw new IllegalArgumentException("unknown op " + op);
                 }
                 reply.append('}');
             } catch (Throwable e) {
-                if (op.equals("scrape") && !(e instanceof DeadlineExceeded)) {
+                boolean ours = e instanceof PodkitJmxRules.DeadlineExceeded
+                        || e instanceof IllegalArgumentException;
+                if (op.equals("scrape") && !ours) {
                     helper.close();
                 }
                 reply.setLength(0);
                 reply.append("{\"id\":").append(id).append(",\"ok\":false,\"error\":");
-                quote(reply, e instanceof DeadlineExceeded || e instanceof IllegalArgumentException
-                        ? e.getMessage() : oneLine(e));
+                quote(reply, ours && e.getMessage() != null ? e.getMessage() : oneLine(e));
                 reply.append('}');
             }
             out.println(reply);
@@ -139,169 +139,357 @@ public final class PodkitJmxHelper {
         helper.close();
     }
 
-    /** Thrown when a request runs past its deadline; the message is the reply's error. */
-    static final class DeadlineExceeded extends RuntimeException {
-        DeadlineExceeded(String message) {
-            super(message, null, false, false);
+    // --- scraping -----------------------------------------------------------------------------
+
+    private void scrape(List<String> include, List<String> exclude, long deadline, StringBuilder out)
+            throws Exception {
+        if (System.nanoTime() - infosLoaded > INFO_TTL_NANOS) {
+            infos.clear(); // MBeanInfo may change when a bean is re-registered: re-read it now and then
+            infosLoaded = System.nanoTime();
         }
+        Set<ObjectName> names;
+        try {
+            connect();
+            names = query(include, exclude);
+        } catch (IOException e) {
+            close(); // the target may have restarted: one fresh connection
+            connect();
+            names = query(include, exclude);
+        }
+        infos.keySet().retainAll(names);
+        properties.keySet().retainAll(names);
+        rules.dynamicExclude.keySet().retainAll(canonicalNames(names));
+        begin(deadline);
+        int done = 0;
+        for (ObjectName name : names) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new PodkitJmxRules.DeadlineExceeded("the scrape timeout ran out after reading "
+                        + done + " of " + names.size() + " MBeans");
+            }
+            done++;
+            scrapeBean(name);
+        }
+        end(names.size(), out);
     }
 
-    /** The text a pattern reads: fails once the deadline has passed (checked every 4096 reads). */
-    static final class DeadlineChars implements CharSequence {
-        private final String text;
-        private final long deadline;
-        private int budget = 4096;
-
-        DeadlineChars(String text, long deadline) {
-            this.text = text;
-            this.deadline = deadline;
+    private static Set<String> canonicalNames(Set<ObjectName> names) {
+        Set<String> out = new HashSet<>();
+        for (ObjectName name : names) {
+            out.add(name.getCanonicalName());
         }
-
-        @Override
-        public char charAt(int index) {
-            if (--budget == 0) {
-                budget = 4096;
-                if (System.nanoTime() - deadline > 0) {
-                    throw new DeadlineExceeded("");
-                }
-            }
-            return text.charAt(index);
-        }
-
-        @Override
-        public int length() {
-            return text.length();
-        }
-
-        @Override
-        public CharSequence subSequence(int start, int end) {
-            return text.substring(start, end);
-        }
-
-        @Override
-        public String toString() {
-            return text;
-        }
+        return out;
     }
 
-    private void rules(List<?> rules, StringBuilder out) {
-        int n = rules.size();
-        Pattern[] newPatterns = new Pattern[n];
-        String[] newSources = new String[n];
-        boolean[] newSnake = new boolean[n];
-        boolean[] newCache = new boolean[n];
-        boolean newAnyCache = false;
-        out.append(",\"groups\":[");
-        for (int i = 0; i < n; i++) {
-            Map<?, ?> rule = (Map<?, ?>) rules.get(i);
-            String source = (String) rule.get("pattern");
-            newSources[i] = source;
-            newSnake[i] = Boolean.TRUE.equals(rule.get("snake"));
-            newCache[i] = Boolean.TRUE.equals(rule.get("cache"));
-            newAnyCache |= newCache[i];
-            if (i > 0) {
-                out.append(',');
-            }
-            if (source == null) {
-                out.append(0);
-                continue;
-            }
-            try {
-                newPatterns[i] = Pattern.compile(PREFIX + source + ").*$");
-            } catch (PatternSyntaxException e) {
-                int at = e.getIndex() - PREFIX.length();
-                throw new IllegalArgumentException("rules[" + i + "]: pattern '" + source
-                        + "' is not a valid Java regex: " + e.getDescription()
-                        + (at >= 0 && at <= source.length() ? " near index " + at : ""));
-            }
-            out.append(newPatterns[i].matcher("").groupCount());
+    private void begin(long deadline) {
+        skipped.clear();
+        rules.begin(deadline);
+    }
+
+    private void end(int beans, StringBuilder out) {
+        StringBuilder text = new StringBuilder(1 << 16);
+        int samples = rules.render(text);
+        out.append(",\"text\":");
+        quote(out, text.toString());
+        out.append(",\"samples\":").append(samples).append(",\"beans\":").append(beans)
+                .append(",\"cached\":").append(rules.cachedCount()).append(",\"skipped\":[");
+        for (int i = 0; i < skipped.size(); i++) {
+            String[] one = skipped.get(i);
+            out.append(i > 0 ? ",[" : "[");
+            quote(out, one[0]);
+            out.append(',');
+            quote(out, one[1]);
+            out.append(',');
+            quote(out, one[2]);
+            out.append(']');
         }
         out.append(']');
-        patterns = newPatterns;
-        sources = newSources;
-        snake = newSnake;
-        cache = newCache;
-        anyCache = newAnyCache;
-        matchCache.clear();
     }
 
-    private void match(List<?> beans, List<?> items, long deadline, StringBuilder out) {
-        Set<String> fresh = anyCache ? new HashSet<>() : null;
-        out.append(",\"results\":[");
-        StringBuilder one = new StringBuilder();
-        for (int i = 0; i < items.size(); i++) {
-            List<?> item = (List<?>) items.get(i);
-            String beanName = (String) beans.get(((Number) item.get(0)).intValue());
-            String attr = (String) item.get(1);
-            String snakeAttr = (String) item.get(2);
-            String text = (String) item.get(3);
-            String key = null;
-            String cached = null;
-            if (anyCache) {
-                key = beanName + '\u0000' + attr;
-                cached = matchCache.get(key);
-                if (cached != null) {
-                    fresh.add(key);
-                }
+    /** jmx_exporter's JmxScraper.scrapeBean, feeding the rules. */
+    private void scrapeBean(ObjectName name) throws Exception {
+        MBeanInfo info = infos.get(name);
+        try {
+            if (info == null) {
+                info = connection.getMBeanInfo(name);
+                infos.put(name, info);
             }
-            if (i > 0) {
-                out.append(',');
+        } catch (Exception e) {
+            if (connectionLost(e)) {
+                throw e;
             }
-            if (cached != null && !cached.equals("-1")) {
-                out.append(cached);
+            return; // unregistered meanwhile, or unreadable: jmx_exporter skips it too
+        }
+        String canonical = name.getCanonicalName();
+        String bean = name.toString();
+        if (canonical.equals("jdk.management.jfr:type=FlightRecorder")) {
+            return; // as jmx_exporter: expensive, and nothing numeric
+        }
+        boolean runtime = bean.equals("java.lang:type=Runtime");
+        Map<String, MBeanAttributeInfo> readable = new LinkedHashMap<>();
+        for (MBeanAttributeInfo attr : info.getAttributes()) {
+            String attrName = attr.getName();
+            if (!attr.isReadable() || !rules.wanted(canonical, attrName)) {
                 continue;
             }
-            String result = "-1";
-            for (int r = 0; r < patterns.length; r++) {
-                if (cache[r] && cached != null) {
-                    continue; // as jmx_exporter: a cached miss only re-checks the uncached rules
-                }
-                String matchName = beanName + (snake[r] ? snakeAttr : attr) + ": "
-                        + (cache[r] ? "<cache>" : text);
-                one.setLength(0);
-                one.append('[').append(r).append(",[");
-                if (sources[r] != null) {
-                    Matcher m = patterns[r].matcher(new DeadlineChars(matchName, deadline));
-                    try {
-                        if (!m.matches()) {
-                            continue;
-                        }
-                    } catch (DeadlineExceeded e) {
-                        throw new DeadlineExceeded("rules[" + r + "]: pattern '" + sources[r]
-                                + "' was still matching " + shorten(matchName)
-                                + " when the scrape timeout ran out");
-                    }
-                    for (int g = 1; g <= m.groupCount(); g++) {
-                        if (g > 1) {
-                            one.append(',');
-                        }
-                        quote(one, m.group(g));
-                    }
-                }
-                one.append("]]");
-                result = one.toString();
-                if (cache[r]) {
-                    matchCache.put(key, result);
-                    fresh.add(key);
-                }
-                break;
+            if (runtime && SKIPPED_RUNTIME.contains(attrName)) {
+                continue; // as jmx_exporter: expensive strings it ignores anyway
             }
-            if (anyCache && result.equals("-1")) {
-                matchCache.put(key, result);
-                fresh.add(key);
+            readable.put(attrName, attr);
+        }
+        if (readable.isEmpty()) {
+            return;
+        }
+        String domain = name.getDomain();
+        LinkedHashMap<String, String> props = properties.computeIfAbsent(name, PodkitJmxHelper::keyProperties);
+        List<PodkitJmxRules.Attr> attrs = new ArrayList<>();
+        Map<String, String> extraLabels = new HashMap<>();
+        List<Attribute> values;
+        try {
+            AttributeList list = connection.getAttributes(name, readable.keySet().toArray(new String[0]));
+            values = list.asList();
+            if (values.size() < readable.size()) {
+                Set<String> missing = new LinkedHashSet<>(readable.keySet());
+                for (Attribute attr : values) {
+                    missing.remove(attr.getName());
+                }
+                for (String attr : missing) {
+                    skipped.add(new String[] {bean, attr,
+                        "left out of getAttributes by the MBean server (its getter failed)"});
+                }
             }
-            out.append(result);
+            PodkitJmxRules.Customizer customizer = rules.customizer(domain, name.getKeyPropertyList());
+            if (customizer != null) {
+                if (customizer.attributesAsLabels != null) {
+                    Map<String, Object> byName = new HashMap<>();
+                    for (Attribute attr : values) {
+                        byName.put(attr.getName(), attr.getValue());
+                    }
+                    for (String label : customizer.attributesAsLabels) {
+                        Object labelValue = byName.get(label);
+                        if (labelValue != null) {
+                            extraLabels.put(label, labelValue.toString());
+                        }
+                    }
+                }
+                attrs.addAll(customizer.extraMetrics);
+            }
+        } catch (Exception e) {
+            if (connectionLost(e)) {
+                throw e;
+            }
+            // as jmx_exporter: when the bulk read fails (one value cannot be sent or
+            // unmarshalled here), read them one by one and skip the ones that fail
+            values = new ArrayList<>();
+            for (String attr : readable.keySet()) {
+                try {
+                    values.add(new Attribute(attr, connection.getAttribute(name, attr)));
+                } catch (Exception one) {
+                    if (connectionLost(one)) {
+                        throw (IOException) one;
+                    }
+                    skipped.add(new String[] {bean, attr, "cannot be read: " + oneLine(one)});
+                }
+            }
         }
-        out.append(']');
-        if (anyCache) {
-            matchCache.keySet().retainAll(fresh);
+        for (Attribute attr : values) {
+            MBeanAttributeInfo attrInfo = readable.get(attr.getName());
+            if (attrInfo == null) {
+                continue; // not asked for: jmx_exporter skips it too
+            }
+            Object value = model(attr.getValue(), canonical, attr.getName());
+            if (value == SKIP) {
+                skipped.add(new String[] {bean, attr.getName(), why});
+            } else if (value != null) {
+                attrs.add(new PodkitJmxRules.Attr(attr.getName(), attrInfo.getDescription(), value));
+            }
         }
-        out.append(",\"cached\":").append(anyCache ? fresh.size() : 0);
+        rules.bean(domain, props, extraLabels, attrs);
     }
 
-    private static String shorten(String text) {
-        return "'" + (text.length() > 200 ? text.substring(0, 200) + "..." : text) + "'";
+    /** jmx_exporter's JmxMBeanPropertyCache.getKeyPropertyList. */
+    static LinkedHashMap<String, String> keyProperties(ObjectName name) {
+        LinkedHashMap<String, String> out = new LinkedHashMap<>();
+        String rest = name.getKeyPropertyListString();
+        Matcher match = PROPERTY.matcher(rest);
+        while (match.lookingAt()) {
+            out.put(match.group(1), match.group(2));
+            rest = rest.substring(match.end());
+            if (rest.startsWith(",")) {
+                rest = rest.substring(1);
+            }
+            match.reset(rest);
+        }
+        return out;
     }
+
+    /**
+     * A JMX value as the rules see it: Number, String, Boolean, Composite or Tabular; null for
+     * nothing to export (null, an empty Optional, an array), SKIP (reason in {@link #why}) for a
+     * type jmx_exporter does not export, which it then stops reading (autoExclude).
+     */
+    private Object model(Object value, String canonical, String attr) {
+        if (value == null || value instanceof Number || value instanceof String
+                || value instanceof Boolean) {
+            return value;
+        }
+        if (value instanceof java.util.Date) {
+            return ((java.util.Date) value).getTime() / 1000.0;
+        }
+        if (value instanceof CompositeData) {
+            CompositeData data = (CompositeData) value;
+            CompositeType type = data.getCompositeType();
+            PodkitJmxRules.Composite out = new PodkitJmxRules.Composite(type.getDescription());
+            for (String key : type.keySet()) {
+                Object item = model(data.get(key), canonical, key);
+                if (item == SKIP) {
+                    skipped.add(new String[] {canonical, attr + "." + key, why});
+                } else {
+                    out.items.put(key, item);
+                }
+            }
+            return out;
+        }
+        if (value instanceof TabularData) {
+            TabularData table = (TabularData) value;
+            TabularType type = table.getTabularType();
+            PodkitJmxRules.Tabular out = new PodkitJmxRules.Tabular(type.getIndexNames(),
+                    new ArrayList<>(type.getRowType().keySet()), type.getRowType().getDescription());
+            for (Object row : table.values()) {
+                if (row instanceof CompositeData) {
+                    out.rows.add((PodkitJmxRules.Composite) model(row, canonical, attr));
+                }
+            }
+            return out;
+        }
+        if (value.getClass().isArray()) {
+            why = "unsupported type " + value.getClass().getTypeName();
+            return SKIP; // jmx_exporter does not export arrays (and keeps reading them)
+        }
+        if (value instanceof java.util.Optional) {
+            java.util.Optional<?> optional = (java.util.Optional<?>) value;
+            return optional.isPresent() ? model(optional.get(), canonical, attr) : null;
+        }
+        if (value instanceof Enum) {
+            return value.toString();
+        }
+        rules.unsupported(canonical, attr);
+        why = "unsupported type " + value.getClass().getTypeName();
+        return SKIP;
+    }
+
+    /** The beans to read, in jmx_exporter's order: a HashSet's (first matches name HELP texts). */
+    private Set<ObjectName> query(List<String> include, List<String> exclude) throws Exception {
+        Set<ObjectName> names = new HashSet<>();
+        Set<ObjectName> explicit = new HashSet<>();
+        if (include.isEmpty()) {
+            names.addAll(connection.queryNames(null, null));
+        }
+        for (String pattern : include) {
+            Set<ObjectName> found = connection.queryNames(new ObjectName(pattern), null);
+            names.addAll(found);
+            explicit.addAll(found);
+        }
+        for (String pattern : exclude) {
+            Set<ObjectName> found = connection.queryNames(new ObjectName(pattern), null);
+            names.removeAll(found);
+            explicit.removeAll(found);
+        }
+        return withoutJvm(names, explicit);
+    }
+
+    /** excludeJvmMetrics: the JVM's own beans go, unless an explicit include pattern names them. */
+    private Set<ObjectName> withoutJvm(Set<ObjectName> names, Set<ObjectName> explicit) {
+        if (rules.excludeJvm) {
+            names.removeIf(name -> JVM_DOMAINS.contains(name.getDomain()));
+            names.addAll(explicit);
+        }
+        return names;
+    }
+
+    // --- beans read by another backend --------------------------------------------------------
+
+    private void evaluate(List<?> beans, List<String> include, long deadline, StringBuilder out)
+            throws Exception {
+        Map<ObjectName, List<?>> byName = new LinkedHashMap<>();
+        for (Object item : beans) {
+            Map<?, ?> bean = (Map<?, ?>) item;
+            byName.put(new ObjectName((String) bean.get("name")), (List<?>) bean.get("attrs"));
+        }
+        Set<ObjectName> explicit = new HashSet<>();
+        for (String pattern : include) {
+            ObjectName p = new ObjectName(pattern);
+            for (ObjectName name : byName.keySet()) {
+                if (p.apply(name)) {
+                    explicit.add(name);
+                }
+            }
+        }
+        Set<ObjectName> kept = withoutJvm(new HashSet<>(byName.keySet()), explicit);
+        begin(deadline);
+        for (Map.Entry<ObjectName, List<?>> bean : byName.entrySet()) {
+            ObjectName name = bean.getKey();
+            if (!kept.contains(name)) {
+                continue;
+            }
+            String canonical = name.getCanonicalName();
+            List<PodkitJmxRules.Attr> attrs = new ArrayList<>();
+            Map<String, Object> raw = new HashMap<>();
+            for (Object a : bean.getValue()) {
+                List<?> attr = (List<?>) a;
+                String attrName = (String) attr.get(0);
+                if (rules.wanted(canonical, attrName)) {
+                    Object value = decode(attr.get(2));
+                    raw.put(attrName, value);
+                    attrs.add(new PodkitJmxRules.Attr(attrName, (String) attr.get(1), value));
+                }
+            }
+            Map<String, String> extraLabels = new HashMap<>();
+            PodkitJmxRules.Customizer customizer = rules.customizer(name.getDomain(), name.getKeyPropertyList());
+            if (customizer != null) {
+                if (customizer.attributesAsLabels != null) {
+                    for (String label : customizer.attributesAsLabels) {
+                        Object labelValue = raw.get(label);
+                        if (labelValue != null) {
+                            extraLabels.put(label, labelValue.toString());
+                        }
+                    }
+                }
+                attrs.addAll(0, customizer.extraMetrics);
+            }
+            rules.bean(name.getDomain(), keyProperties(name), extraLabels, attrs);
+        }
+        end(kept.size(), out);
+    }
+
+    /** A JSON-encoded value (see the class comment) as the rules see it. */
+    static Object decode(Object raw) {
+        if (!(raw instanceof Map)) {
+            return raw instanceof Double ? new PodkitJmxRules.Num(String.valueOf(raw), (Double) raw) : raw;
+        }
+        Map<?, ?> map = (Map<?, ?>) raw;
+        if (map.containsKey("n")) {
+            String text = (String) map.get("n");
+            Object d = map.get("d");
+            return new PodkitJmxRules.Num(text, d != null ? Double.parseDouble((String) d) : Double.parseDouble(text));
+        }
+        if (map.containsKey("c")) {
+            PodkitJmxRules.Composite out = new PodkitJmxRules.Composite((String) map.get("d"));
+            for (Object item : (List<?>) map.get("c")) {
+                List<?> pair = (List<?>) item;
+                out.items.put((String) pair.get(0), decode(pair.get(1)));
+            }
+            return out;
+        }
+        Map<?, ?> table = (Map<?, ?>) map.get("t");
+        PodkitJmxRules.Tabular out = new PodkitJmxRules.Tabular(strings(table.get("index")),
+                strings(table.get("columns")), (String) table.get("d"));
+        for (Object row : (List<?>) table.get("rows")) {
+            out.rows.add((PodkitJmxRules.Composite) decode(row));
+        }
+        return out;
+    }
+
+    // --- the connection -----------------------------------------------------------------------
 
     private void target(Map<?, ?> target) {
         String newUrl = String.valueOf(target.get("url"));
@@ -373,58 +561,13 @@ public final class PodkitJmxHelper {
         return store;
     }
 
-    private void skipped(StringBuilder out) {
-        out.append(",\"skipped\":[");
-        for (int i = 0; i < skipped.size(); i++) {
-            if (i > 0) {
-                out.append(',');
-            }
-            String[] one = skipped.get(i);
-            out.append('[');
-            quote(out, one[0]);
-            out.append(',');
-            quote(out, one[1]);
-            out.append(',');
-            quote(out, one[2]);
-            out.append(']');
-        }
-        out.append(']');
-    }
-
-    private static List<String> strings(Object value) {
-        List<String> out = new ArrayList<>();
-        if (value instanceof List) {
-            for (Object item : (List<?>) value) {
-                out.add(String.valueOf(item));
-            }
-        }
-        return out;
-    }
-
-    private static String oneLine(Throwable e) {
-        StringBuilder text = new StringBuilder();
-        Throwable t = e;
-        while (t != null && text.length() < 400) {
-            if (text.length() > 0) {
-                text.append(": ");
-            }
-            text.append(t.getClass().getSimpleName());
-            if (t.getMessage() != null) {
-                text.append(" ").append(t.getMessage().split("\n")[0]);
-            }
-            t = t.getCause() == t ? null : t.getCause();
-        }
-        return text.toString();
-    }
-
     private void connect() throws IOException {
         if (connection != null) {
             return;
         }
         Map<String, Object> env = new HashMap<>();
-        String user = username;
-        if (!user.isEmpty() && !password.isEmpty()) {
-            env.put(JMXConnector.CREDENTIALS, new String[] {user, password});
+        if (!username.isEmpty() && !password.isEmpty()) {
+            env.put(JMXConnector.CREDENTIALS, new String[] {username, password});
         }
         if (ssl) {
             sslContext();
@@ -460,231 +603,32 @@ public final class PodkitJmxHelper {
                 && !(e instanceof java.rmi.ServerError);
     }
 
-    private void scrape(List<String> include, List<String> exclude, long deadline, StringBuilder out)
-            throws Exception {
-        skipped.clear();
-        if (System.nanoTime() - infosLoaded > INFO_TTL_NANOS) {
-            infos.clear(); // MBeanInfo may change when a bean is re-registered: re-read it now and then
-            infosLoaded = System.nanoTime();
+    // --- JSON ---------------------------------------------------------------------------------
+
+    static List<String> strings(Object value) {
+        List<String> out = new ArrayList<>();
+        if (value instanceof List) {
+            for (Object item : (List<?>) value) {
+                out.add(String.valueOf(item));
+            }
         }
-        Set<ObjectName> names;
-        try {
-            connect();
-            names = query(include, exclude);
-        } catch (IOException e) {
-            close(); // the target may have restarted: one fresh connection
-            connect();
-            names = query(include, exclude);
-        }
-        infos.keySet().retainAll(names);
-        out.append('[');
-        boolean first = true;
-        int done = 0;
-        for (ObjectName name : names) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new DeadlineExceeded("the scrape timeout ran out after reading " + done + " of "
-                        + names.size() + " MBeans");
-            }
-            done++;
-            MBeanInfo info = infos.get(name);
-            try {
-                if (info == null) {
-                    info = connection.getMBeanInfo(name);
-                    infos.put(name, info);
-                }
-            } catch (Exception e) {
-                if (connectionLost(e)) {
-                    throw e;
-                }
-                continue; // unregistered meanwhile, or unreadable: jmx_exporter skips it too
-            }
-            String canonical = name.getCanonicalName();
-            if (canonical.equals("jdk.management.jfr:type=FlightRecorder")) {
-                continue; // as jmx_exporter: expensive, and nothing numeric
-            }
-            boolean runtime = canonical.equals("java.lang:type=Runtime");
-            List<String> readable = new ArrayList<>();
-            Map<String, String> descriptions = new HashMap<>();
-            for (MBeanAttributeInfo attr : info.getAttributes()) {
-                if (runtime && SKIPPED_RUNTIME.contains(attr.getName())) {
-                    continue; // as jmx_exporter: expensive strings it ignores anyway
-                }
-                if (attr.isReadable()) {
-                    readable.add(attr.getName());
-                    descriptions.put(attr.getName(), attr.getDescription());
-                }
-            }
-            if (!first) {
-                out.append(',');
-            }
-            first = false;
-            out.append("{\"name\":");
-            String bean = name.toString();
-            quote(out, bean);
-            out.append(",\"attrs\":[");
-            boolean firstAttr = true;
-            for (Attribute attr : read(name, bean, readable)) {
-                int mark = out.length();
-                if (!firstAttr) {
-                    out.append(',');
-                }
-                out.append('[');
-                quote(out, attr.getName());
-                out.append(',');
-                quote(out, descriptions.get(attr.getName()));
-                out.append(',');
-                String reason = value(out, attr.getValue(), bean, attr.getName());
-                if (reason == null) {
-                    out.append(']');
-                    firstAttr = false;
-                } else {
-                    out.setLength(mark);
-                    skipped.add(new String[] {bean, attr.getName(), reason});
-                }
-            }
-            out.append("]}");
-        }
-        out.append(']');
+        return out;
     }
 
-    private List<Attribute> read(ObjectName name, String bean, List<String> readable) throws IOException {
-        if (readable.isEmpty()) {
-            return new ArrayList<>();
+    static String oneLine(Throwable e) {
+        StringBuilder text = new StringBuilder();
+        Throwable t = e;
+        while (t != null && text.length() < 400) {
+            if (text.length() > 0) {
+                text.append(": ");
+            }
+            text.append(t.getClass().getSimpleName());
+            if (t.getMessage() != null) {
+                text.append(" ").append(t.getMessage().split("\n")[0]);
+            }
+            t = t.getCause() == t ? null : t.getCause();
         }
-        try {
-            AttributeList list = connection.getAttributes(name, readable.toArray(new String[0]));
-            List<Attribute> got = list.asList();
-            if (got.size() < readable.size()) {
-                Set<String> missing = new LinkedHashSet<>(readable);
-                for (Attribute attr : got) {
-                    missing.remove(attr.getName());
-                }
-                for (String attr : missing) {
-                    skipped.add(new String[] {bean, attr, "left out of getAttributes by the MBean server (its getter failed)"});
-                }
-            }
-            return got;
-        } catch (Exception e) {
-            if (connectionLost(e)) {
-                throw (IOException) e;
-            }
-            // as jmx_exporter: when the bulk read fails (one value cannot be sent or
-            // unmarshalled here), read them one by one and skip the ones that fail
-            List<Attribute> out = new ArrayList<>();
-            for (String attr : readable) {
-                try {
-                    out.add(new Attribute(attr, connection.getAttribute(name, attr)));
-                } catch (Exception one) {
-                    if (connectionLost(one)) {
-                        throw (IOException) one;
-                    }
-                    skipped.add(new String[] {bean, attr, "cannot be read: " + oneLine(one)});
-                }
-            }
-            return out;
-        }
-    }
-
-    /** The beans to read, in jmx_exporter's order: a HashSet's (first matches name HELP texts). */
-    private Set<ObjectName> query(List<String> include, List<String> exclude) throws Exception {
-        Set<ObjectName> names = new HashSet<>();
-        if (include.isEmpty()) {
-            names.addAll(connection.queryNames(null, null));
-        }
-        for (String pattern : include) {
-            names.addAll(connection.queryNames(new ObjectName(pattern), null));
-        }
-        for (String pattern : exclude) {
-            names.removeAll(connection.queryNames(new ObjectName(pattern), null));
-        }
-        return names;
-    }
-
-    /** Writes the value; returns null, or why it is left out (nothing written then). */
-    private String value(StringBuilder out, Object value, String bean, String attr) {
-        if (value == null) {
-            out.append("null");
-        } else if (value instanceof Boolean) {
-            out.append(value.toString());
-        } else if (value instanceof Number) {
-            Number number = (Number) value;
-            String text = number.toString();
-            out.append("{\"n\":");
-            quote(out, text);
-            String dbl = Double.toString(number.doubleValue());
-            if (!dbl.equals(text)) {
-                out.append(",\"d\":");
-                quote(out, dbl);
-            }
-            out.append('}');
-        } else if (value instanceof String) {
-            quote(out, (String) value);
-        } else if (value instanceof CompositeData) {
-            composite(out, (CompositeData) value, bean, attr);
-        } else if (value instanceof TabularData) {
-            TabularData table = (TabularData) value;
-            out.append("{\"t\":{\"index\":[");
-            List<String> index = table.getTabularType().getIndexNames();
-            for (int i = 0; i < index.size(); i++) {
-                if (i > 0) {
-                    out.append(',');
-                }
-                quote(out, index.get(i));
-            }
-            out.append("],\"d\":");
-            quote(out, table.getTabularType().getRowType().getDescription());
-            out.append(",\"rows\":[");
-            boolean first = true;
-            for (Object row : table.values()) {
-                if (row instanceof CompositeData) {
-                    if (!first) {
-                        out.append(',');
-                    }
-                    first = false;
-                    composite(out, (CompositeData) row, bean, attr);
-                }
-            }
-            out.append("]}}");
-        } else if (value instanceof java.util.Date) {
-            out.append("{\"n\":");
-            quote(out, Double.toString(((java.util.Date) value).getTime() / 1000.0));
-            out.append('}');
-        } else if (value instanceof java.util.Optional) {
-            java.util.Optional<?> optional = (java.util.Optional<?>) value;
-            return value(out, optional.isPresent() ? optional.get() : null, bean, attr);
-        } else if (value instanceof Enum) {
-            quote(out, value.toString());
-        } else {
-            // arrays and other objects are not exported, as in jmx_exporter
-            return "unsupported type " + value.getClass().getTypeName();
-        }
-        return null;
-    }
-
-    private void composite(StringBuilder out, CompositeData data, String bean, String attr) {
-        CompositeType type = data.getCompositeType();
-        out.append("{\"c\":[");
-        boolean first = true;
-        for (String key : type.keySet()) {
-            int mark = out.length();
-            if (!first) {
-                out.append(',');
-            }
-            out.append('[');
-            quote(out, key);
-            out.append(',');
-            String reason = value(out, data.get(key), bean, attr + "." + key);
-            if (reason == null) {
-                out.append(']');
-                first = false;
-            } else {
-                out.setLength(mark);
-                skipped.add(new String[] {bean, attr + "." + key, reason});
-            }
-        }
-        out.append("],\"d\":");
-        quote(out, type.getDescription());
-        out.append('}');
+        return text.toString();
     }
 
     private static void quote(StringBuilder out, String text) {
