@@ -16,7 +16,8 @@ import javax.management.remote.JMXServiceURL;
  * The floor of a JMX scrape: a bare client that reads the same attributes as the adapter over
  * one persistent connection, one getAttributes call per MBean, and does nothing else with them.
  *
- * Usage: java JmxFloor SERVICE_URL. Connects, lists every MBean and its readable attributes
+ * Usage: java JmxFloor SERVICE_URL [EXCLUDED_PATTERN]. Connects, lists every MBean (but those
+ * the pattern names) and its readable attributes
  * once, prints "READY <beans> <attributes>", then for each line on stdin reads every bean once
  * and prints the nanoseconds that took and the number of attribute values read.
  */
@@ -29,7 +30,11 @@ public final class JmxFloor {
         MBeanServerConnection connection = connector.getMBeanServerConnection();
         Map<ObjectName, String[]> beans = new LinkedHashMap<>();
         int attributes = 0;
-        for (ObjectName name : connection.queryNames(null, null)) {
+        java.util.Set<ObjectName> names = connection.queryNames(null, null);
+        if (args.length > 1) {
+            names.removeAll(connection.queryNames(new ObjectName(args[1]), null));
+        }
+        for (ObjectName name : names) {
             String canonical = name.getCanonicalName();
             if (canonical.equals("jdk.management.jfr:type=FlightRecorder")) {
                 continue; // jmx_exporter and the adapter leave these out too

@@ -4,7 +4,8 @@ The helper is shipped as source in this package (``java/*.java``) and compiled w
 first use into a cache directory (``$XDG_CACHE_HOME/podkit-jmx-adapter/<hash>``, or
 ``--helper-cache-dir``); the hash of the sources names the directory, so an upgrade recompiles
 and no jar is ever committed. It speaks JSON lines over stdin/stdout, one reply per request, in
-order, each carrying the request's ``id``: the persistent backend's scrapes and every backend's
+order, each carrying the request's ``id`` (a scrape's exposition follows its reply line as raw
+bytes, ``text_bytes`` long): the persistent backend's scrapes and every backend's
 rules (:mod:`.engine`) go through it. :class:`Helper` starts it (and
 warms it) before the first scrape, so JVM start-up is never charged to a scrape's timeout. A
 request that times out does not kill it: the helper bounds its own work by the same deadline,
@@ -222,12 +223,15 @@ class Helper:
                 except ValueError:
                     error = BackendError("the JMX helper sent an unreadable reply")
                     break
+                size = reply.get("text_bytes") if isinstance(reply, dict) else None
+                if isinstance(size, int):  # the exposition follows the line, raw
+                    reply["text"] = (await stream.readexactly(size)).decode()
                 ident = reply.get("id") if isinstance(reply, dict) else None
                 future = self._pending.get(ident) if isinstance(ident, int) else None
                 if future is not None and not future.done():
                     future.set_result(reply)
                 # else: the late reply of a request that timed out; dropped
-        except (OSError, ValueError) as exc:  # an over-long line
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:  # an over-long line
             error = BackendError(f"the JMX helper failed: {exc}")
         if error is None:
             with contextlib.suppress(Exception):

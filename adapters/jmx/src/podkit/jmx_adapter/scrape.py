@@ -147,6 +147,8 @@ class Scraper:
             reason = str(exc) or type(exc).__name__
             if reason.startswith("no answer within"):
                 reason = f"scrape timed out after {self.timeout:g}s (the helper is still busy)"
+            elif "scrape timeout ran out" in reason:  # the helper stopped at the deadline
+                reason = f"scrape timed out after {self.timeout:g}s: {reason}"
             result = self._failed(start, reason)
         except Exception as exc:  # a backend bug must not end the scrape loop: report, go on
             result = self._failed(start, f"{type(exc).__name__}: {exc}")

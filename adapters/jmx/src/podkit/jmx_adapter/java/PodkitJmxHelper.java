@@ -46,14 +46,23 @@ import javax.rmi.ssl.SslRMIClientSocketFactory;
  *   "timeout_ms"} applies the rules to beans another backend read (values as JSON: null,
  *   booleans, strings, {"n": text, "d": double} numbers, {"c": [[key, value]...], "d":
  *   description} composites, {"t": {"index", "columns", "d", "rows"}} tables).
- * A scrape or evaluation replies "text" (text exposition), "samples", "beans", "cached" (fresh
- * match-cache entries) and "skipped" ([bean, attribute, reason] for what could not be exported).
+ * A scrape or evaluation replies "text_bytes", "samples", "beans", "cached" (fresh match-cache
+ * entries) and "skipped" ([bean, attribute, reason] for what could not be exported); the text
+ * exposition follows the reply line as that many raw UTF-8 bytes.
  * Work stops at the request's deadline, pattern matching included.
  */
 public final class PodkitJmxHelper {
     private JMXConnector connector;
     private MBeanServerConnection connection;
-    private final Map<ObjectName, MBeanInfo> infos = new HashMap<>();
+    private final Map<ObjectName, MBeanInfo> infos = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Beans read at a time: JMX round trips dominate a scrape, the target serves them in parallel. */
+    private static final int READER_COUNT = 4;
+    private static final java.util.concurrent.ExecutorService READERS =
+            java.util.concurrent.Executors.newFixedThreadPool(READER_COUNT, task -> {
+                Thread thread = new Thread(task, "podkit-jmx-reader");
+                thread.setDaemon(true);
+                return thread;
+            });
     private final Map<ObjectName, LinkedHashMap<String, String>> properties = new HashMap<>();
     private static final long INFO_TTL_NANOS = 60_000_000_000L;
     private long infosLoaded = System.nanoTime();
@@ -77,6 +86,8 @@ public final class PodkitJmxHelper {
     private final PodkitJmxRules rules = new PodkitJmxRules();
     private final List<String[]> skipped = new ArrayList<>();
     private String why;
+    /** The exposition of the last scrape or evaluation: sent raw after the reply line. */
+    private byte[] body;
 
     public static void main(String[] args) throws Exception {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
@@ -123,6 +134,7 @@ public final class PodkitJmxHelper {
                 }
                 reply.append('}');
             } catch (Throwable e) {
+                helper.body = null;
                 boolean ours = e instanceof PodkitJmxRules.DeadlineExceeded
                         || e instanceof IllegalArgumentException;
                 if (op.equals("scrape") && !ours) {
@@ -134,6 +146,10 @@ public final class PodkitJmxHelper {
                 reply.append('}');
             }
             out.println(reply);
+            if (helper.body != null) {
+                out.write(helper.body); // the reply line said how many bytes
+                helper.body = null;
+            }
             out.flush();
         }
         helper.close();
@@ -160,14 +176,32 @@ public final class PodkitJmxHelper {
         properties.keySet().retainAll(names);
         rules.dynamicExclude.keySet().retainAll(canonicalNames(names));
         begin(deadline);
-        int done = 0;
+        // READERS beans are read at a time (JMX round trips dominate a scrape); the rules take
+        // them in jmx_exporter's order, so the output is the same as one reader's
+        List<java.util.concurrent.Future<Read>> reads = new ArrayList<>(names.size());
         for (ObjectName name : names) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new PodkitJmxRules.DeadlineExceeded("the scrape timeout ran out after reading "
-                        + done + " of " + names.size() + " MBeans");
+            reads.add(READERS.submit(() -> read(name)));
+        }
+        int done = 0;
+        try {
+            for (java.util.concurrent.Future<Read> pending : reads) {
+                long left = deadline - System.nanoTime();
+                Read read;
+                try {
+                    read = pending.get(Math.max(left, 0), java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new PodkitJmxRules.DeadlineExceeded("the scrape timeout ran out after reading "
+                            + done + " of " + names.size() + " MBeans");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+                }
+                done++;
+                apply(read);
             }
-            done++;
-            scrapeBean(name);
+        } finally {
+            for (java.util.concurrent.Future<Read> pending : reads) {
+                pending.cancel(true);
+            }
         }
         end(names.size(), out);
     }
@@ -188,8 +222,8 @@ public final class PodkitJmxHelper {
     private void end(int beans, StringBuilder out) {
         StringBuilder text = new StringBuilder(1 << 16);
         int samples = rules.render(text);
-        out.append(",\"text\":");
-        quote(out, text.toString());
+        body = text.toString().getBytes(StandardCharsets.UTF_8);
+        out.append(",\"text_bytes\":").append(body.length);
         out.append(",\"samples\":").append(samples).append(",\"beans\":").append(beans)
                 .append(",\"cached\":").append(rules.cachedCount()).append(",\"skipped\":[");
         for (int i = 0; i < skipped.size(); i++) {
@@ -205,8 +239,26 @@ public final class PodkitJmxHelper {
         out.append(']');
     }
 
-    /** jmx_exporter's JmxScraper.scrapeBean, feeding the rules. */
-    private void scrapeBean(ObjectName name) throws Exception {
+    /** What was read of one bean (on a reading thread): the rules run on the main thread. */
+    static final class Read {
+        final ObjectName name;
+        final String bean;
+        final String canonical;
+        Map<String, MBeanAttributeInfo> readable;
+        List<Attribute> values;
+        boolean bulk;
+        final List<String[]> skipped = new ArrayList<>();
+
+        Read(ObjectName name) {
+            this.name = name;
+            this.bean = name.toString();
+            this.canonical = name.getCanonicalName();
+        }
+    }
+
+    /** jmx_exporter's JmxScraper.scrapeBean, reading part: MBeanInfo (cached), getAttributes. */
+    private Read read(ObjectName name) throws Exception {
+        Read read = new Read(name);
         MBeanInfo info = infos.get(name);
         try {
             if (info == null) {
@@ -217,18 +269,16 @@ public final class PodkitJmxHelper {
             if (connectionLost(e)) {
                 throw e;
             }
-            return; // unregistered meanwhile, or unreadable: jmx_exporter skips it too
+            return read; // unregistered meanwhile, or unreadable: jmx_exporter skips it too
         }
-        String canonical = name.getCanonicalName();
-        String bean = name.toString();
-        if (canonical.equals("jdk.management.jfr:type=FlightRecorder")) {
-            return; // as jmx_exporter: expensive, and nothing numeric
+        if (read.canonical.equals("jdk.management.jfr:type=FlightRecorder")) {
+            return read; // as jmx_exporter: expensive, and nothing numeric
         }
-        boolean runtime = bean.equals("java.lang:type=Runtime");
+        boolean runtime = read.bean.equals("java.lang:type=Runtime");
         Map<String, MBeanAttributeInfo> readable = new LinkedHashMap<>();
         for (MBeanAttributeInfo attr : info.getAttributes()) {
             String attrName = attr.getName();
-            if (!attr.isReadable() || !rules.wanted(canonical, attrName)) {
+            if (!attr.isReadable() || !rules.wanted(read.canonical, attrName)) {
                 continue;
             }
             if (runtime && SKIPPED_RUNTIME.contains(attrName)) {
@@ -237,31 +287,61 @@ public final class PodkitJmxHelper {
             readable.put(attrName, attr);
         }
         if (readable.isEmpty()) {
+            return read;
+        }
+        read.readable = readable;
+        try {
+            AttributeList list = connection.getAttributes(name, readable.keySet().toArray(new String[0]));
+            read.values = list.asList();
+            read.bulk = true;
+            if (read.values.size() < readable.size()) {
+                Set<String> missing = new LinkedHashSet<>(readable.keySet());
+                for (Attribute attr : read.values) {
+                    missing.remove(attr.getName());
+                }
+                for (String attr : missing) {
+                    read.skipped.add(new String[] {read.bean, attr,
+                        "left out of getAttributes by the MBean server (its getter failed)"});
+                }
+            }
+        } catch (Exception e) {
+            if (connectionLost(e)) {
+                throw e;
+            }
+            // as jmx_exporter: when the bulk read fails (one value cannot be sent or
+            // unmarshalled here), read them one by one and skip the ones that fail
+            read.values = new ArrayList<>();
+            for (String attr : readable.keySet()) {
+                try {
+                    read.values.add(new Attribute(attr, connection.getAttribute(name, attr)));
+                } catch (Exception one) {
+                    if (connectionLost(one)) {
+                        throw (IOException) one;
+                    }
+                    read.skipped.add(new String[] {read.bean, attr, "cannot be read: " + oneLine(one)});
+                }
+            }
+        }
+        return read;
+    }
+
+    /** jmx_exporter's JmxScraper.scrapeBean, rules part: values, customizers, recordBean. */
+    private void apply(Read read) {
+        skipped.addAll(read.skipped);
+        if (read.values == null) {
             return;
         }
+        ObjectName name = read.name;
         String domain = name.getDomain();
         LinkedHashMap<String, String> props = properties.computeIfAbsent(name, PodkitJmxHelper::keyProperties);
         List<PodkitJmxRules.Attr> attrs = new ArrayList<>();
         Map<String, String> extraLabels = new HashMap<>();
-        List<Attribute> values;
-        try {
-            AttributeList list = connection.getAttributes(name, readable.keySet().toArray(new String[0]));
-            values = list.asList();
-            if (values.size() < readable.size()) {
-                Set<String> missing = new LinkedHashSet<>(readable.keySet());
-                for (Attribute attr : values) {
-                    missing.remove(attr.getName());
-                }
-                for (String attr : missing) {
-                    skipped.add(new String[] {bean, attr,
-                        "left out of getAttributes by the MBean server (its getter failed)"});
-                }
-            }
+        if (read.bulk) { // the one-by-one path of jmx_exporter has no customizer
             PodkitJmxRules.Customizer customizer = rules.customizer(domain, name.getKeyPropertyList());
             if (customizer != null) {
                 if (customizer.attributesAsLabels != null) {
                     Map<String, Object> byName = new HashMap<>();
-                    for (Attribute attr : values) {
+                    for (Attribute attr : read.values) {
                         byName.put(attr.getName(), attr.getValue());
                     }
                     for (String label : customizer.attributesAsLabels) {
@@ -273,32 +353,15 @@ public final class PodkitJmxHelper {
                 }
                 attrs.addAll(customizer.extraMetrics);
             }
-        } catch (Exception e) {
-            if (connectionLost(e)) {
-                throw e;
-            }
-            // as jmx_exporter: when the bulk read fails (one value cannot be sent or
-            // unmarshalled here), read them one by one and skip the ones that fail
-            values = new ArrayList<>();
-            for (String attr : readable.keySet()) {
-                try {
-                    values.add(new Attribute(attr, connection.getAttribute(name, attr)));
-                } catch (Exception one) {
-                    if (connectionLost(one)) {
-                        throw (IOException) one;
-                    }
-                    skipped.add(new String[] {bean, attr, "cannot be read: " + oneLine(one)});
-                }
-            }
         }
-        for (Attribute attr : values) {
-            MBeanAttributeInfo attrInfo = readable.get(attr.getName());
+        for (Attribute attr : read.values) {
+            MBeanAttributeInfo attrInfo = read.readable.get(attr.getName());
             if (attrInfo == null) {
                 continue; // not asked for: jmx_exporter skips it too
             }
-            Object value = model(attr.getValue(), canonical, attr.getName());
+            Object value = model(attr.getValue(), read.canonical, attr.getName());
             if (value == SKIP) {
-                skipped.add(new String[] {bean, attr.getName(), why});
+                skipped.add(new String[] {read.bean, attr.getName(), why});
             } else if (value != null) {
                 attrs.add(new PodkitJmxRules.Attr(attr.getName(), attrInfo.getDescription(), value));
             }

@@ -186,7 +186,8 @@ final class PodkitJmxRules {
     private final Map<String, Matched> cache = new HashMap<>();
     Map<String, Set<String>> includeAttributes = new HashMap<>();
     Map<String, Set<String>> excludeAttributes = new HashMap<>();
-    final Map<String, Set<String>> dynamicExclude = new HashMap<>();
+    /** Read by the reading threads while the rules add to it: concurrent. */
+    final Map<String, Set<String>> dynamicExclude = new java.util.concurrent.ConcurrentHashMap<>();
     boolean autoExclude = true;
     boolean excludeJvm;
     List<Customizer> customizers = new ArrayList<>();
@@ -305,7 +306,8 @@ final class PodkitJmxRules {
     /** An attribute jmx_exporter cannot export: not read again (autoExcludeObjectNameAttributes). */
     void unsupported(String canonical, String attr) {
         if (autoExclude) {
-            dynamicExclude.computeIfAbsent(canonical, k -> new HashSet<>()).add(attr);
+            dynamicExclude.computeIfAbsent(canonical,
+                    k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(attr);
         }
     }
 
@@ -337,36 +339,57 @@ final class PodkitJmxRules {
     /** One bean's attributes; extra labels come from a metric customizer's attributesAsLabels. */
     void bean(String domain, LinkedHashMap<String, String> properties, Map<String, String> extraLabels,
             List<Attr> attrs) {
+        Path path = new Path(domain, properties, extraLabels, new ArrayList<>());
         for (Attr attr : attrs) {
-            value(domain, properties, extraLabels, new ArrayList<>(), attr.name, attr.description,
-                    attr.value);
+            value(path, attr.name, attr.description, attr.value);
         }
     }
 
-    private void value(String domain, LinkedHashMap<String, String> properties,
-            Map<String, String> extraLabels, List<String> keys, String attr, String description,
-            Object value) {
+    /** Where a value sits: its bean's domain and (label) properties, the composite keys. */
+    static final class Path {
+        final String domain;
+        final LinkedHashMap<String, String> properties;
+        final Map<String, String> extraLabels;
+        final List<String> keys;
+        /** The match string up to the attribute name: domain<k=v, ...><key, ...>. */
+        final String beanName;
+        /** The help text after the attribute's description, up to ",attribute=". */
+        final String help;
+
+        Path(String domain, LinkedHashMap<String, String> properties, Map<String, String> extraLabels,
+                List<String> keys) {
+            this.domain = domain;
+            this.properties = properties;
+            this.extraLabels = extraLabels;
+            this.keys = keys;
+            this.beanName = domain + angle(properties.entrySet(), true) + angle(keys, false);
+            this.help = domain + ":name=" + properties.get("name") + ",type=" + properties.get("type")
+                    + ",attribute=";
+        }
+    }
+
+    private void value(Path path, String attr, String description, Object value) {
         if (value == null) {
             return;
         }
         if (value instanceof Number || value instanceof String || value instanceof Boolean) {
-            record(domain, properties, extraLabels, keys, attr, description, value);
+            record(path, attr, description, value);
         } else if (value instanceof Composite) {
             Composite composite = (Composite) value;
-            List<String> inner = new ArrayList<>(keys);
+            List<String> inner = new ArrayList<>(path.keys);
             inner.add(attr);
+            Path innerPath = new Path(path.domain, path.properties, path.extraLabels, inner);
             for (Map.Entry<String, Object> item : composite.items.entrySet()) {
-                value(domain, properties, extraLabels, inner, item.getKey(), composite.description,
-                        item.getValue());
+                value(innerPath, item.getKey(), composite.description, item.getValue());
             }
         } else if (value instanceof Tabular) {
             Tabular table = (Tabular) value;
             List<String> valueKeys = new ArrayList<>(new java.util.TreeSet<>(table.columns));
             valueKeys.removeAll(table.index);
-            List<String> extended = new ArrayList<>(keys);
+            List<String> extended = new ArrayList<>(path.keys);
             extended.add(attr);
             for (Composite row : table.rows) {
-                LinkedHashMap<String, String> labelled = new LinkedHashMap<>(properties);
+                LinkedHashMap<String, String> labelled = new LinkedHashMap<>(path.properties);
                 for (String idx : table.index) {
                     Object cell = row.items.get(idx);
                     if (cell == null) {
@@ -384,10 +407,12 @@ final class PodkitJmxRules {
                         labelled.put(key.toString(), cell.toString());
                     }
                 }
+                Path ownPath = new Path(path.domain, labelled, path.extraLabels, path.keys);
+                Path columnPath = new Path(path.domain, labelled, path.extraLabels, extended);
                 for (String column : valueKeys) {
                     boolean own = column.equalsIgnoreCase("value");
-                    value(domain, labelled, extraLabels, own ? keys : extended, own ? attr : column,
-                            table.description, row.items.get(column));
+                    value(own ? ownPath : columnPath, own ? attr : column, table.description,
+                            row.items.get(column));
                 }
             }
         }
@@ -412,10 +437,8 @@ final class PodkitJmxRules {
     }
 
     /** JmxCollector.Receiver.recordBean of jmx_exporter 1.x. */
-    private void record(String domain, LinkedHashMap<String, String> properties,
-            Map<String, String> extraLabels, List<String> keys, String attrName, String description,
-            Object beanValue) {
-        String beanName = domain + angle(properties.entrySet(), true) + angle(keys, false);
+    private void record(Path path, String attrName, String description, Object beanValue) {
+        String beanName = path.beanName;
         String cacheKey = null;
         Matched result = Matched.UNMATCHED;
         Matched cachedRule = null;
@@ -428,8 +451,7 @@ final class PodkitJmxRules {
             }
         }
         if (result == Matched.UNMATCHED) {
-            String help = domain + ":name=" + properties.get("name") + ",type=" + properties.get("type")
-                    + ",attribute=" + attrName;
+            String help = path.help + attrName;
             if (description != null && !description.equals(attrName)) {
                 help = description + " " + help;
             }
@@ -469,8 +491,8 @@ final class PodkitJmxRules {
                     }
                 }
                 if (rule.name == null) {
-                    result = defaultExport(matchName, domain, properties, keys, attribute, help,
-                            override, rule.valueFactor, rule.type, extraLabels);
+                    result = defaultExport(matchName, path, attribute, help, override,
+                            rule.valueFactor, rule.type);
                     if (rule.cache) {
                         remember(cacheKey, result);
                     }
@@ -492,7 +514,7 @@ final class PodkitJmxRules {
                 }
                 List<String> labelNames = new ArrayList<>();
                 List<String> labelValues = new ArrayList<>();
-                extra(extraLabels, labelNames, labelValues);
+                extra(path.extraLabels, labelNames, labelValues);
                 if (rule.labelNames != null) {
                     for (int l = 0; l < rule.labelNames.length; l++) {
                         String labelName = safeName(expand(matcher, rule.labelNames[l]));
@@ -537,14 +559,13 @@ final class PodkitJmxRules {
         }
     }
 
-    private Matched defaultExport(String matchName, String domain, LinkedHashMap<String, String> properties,
-            List<String> keys, String attrName, String help, Double value, double valueFactor,
-            String type, Map<String, String> extraLabels) {
-        StringBuilder name = new StringBuilder(domain);
-        if (!properties.isEmpty()) {
-            name.append('_').append(properties.values().iterator().next());
+    private Matched defaultExport(String matchName, Path path, String attrName, String help,
+            Double value, double valueFactor, String type) {
+        StringBuilder name = new StringBuilder(path.domain);
+        if (!path.properties.isEmpty()) {
+            name.append('_').append(path.properties.values().iterator().next());
         }
-        for (String k : keys) {
+        for (String k : path.keys) {
             name.append('_').append(k);
         }
         name.append('_').append(attrName);
@@ -558,7 +579,7 @@ final class PodkitJmxRules {
         List<String> labelNames = new ArrayList<>();
         List<String> labelValues = new ArrayList<>();
         boolean first = true;
-        for (Map.Entry<String, String> e : properties.entrySet()) {
+        for (Map.Entry<String, String> e : path.properties.entrySet()) {
             if (first) {
                 first = false;
                 continue; // used in the name
@@ -567,7 +588,7 @@ final class PodkitJmxRules {
             labelNames.add(lowercaseLabels ? label.toLowerCase() : label);
             labelValues.add(e.getValue());
         }
-        extra(extraLabels, labelNames, labelValues);
+        extra(path.extraLabels, labelNames, labelValues);
         return new Matched(full, matchName, type, help, labelNames.toArray(new String[0]),
                 labelValues.toArray(new String[0]), value, valueFactor);
     }
@@ -686,7 +707,13 @@ final class PodkitJmxRules {
                     break;
                 }
             }
-            boolean unique = uniqueLabels(items);
+            String[][] labels = new String[items.size()][];
+            Set<String> seen = new HashSet<>();
+            boolean unique = true;
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = sortedLabels(items.get(i));
+                unique &= seen.add(String.join("\u0000", labels[i]));
+            }
             String name = family.getKey();
             String base = name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
             String exposed = type.equals("COUNTER") ? base + "_total" : base;
@@ -695,25 +722,22 @@ final class PodkitJmxRules {
             out.append("\n# TYPE ").append(exposed).append(' ').append(
                     type.equals("COUNTER") ? "counter" : type.equals("GAUGE") ? "gauge" : "untyped")
                     .append('\n');
-            for (Matched m : items) {
-                TreeMap<String, String> labels = new TreeMap<>();
-                for (int l = 0; l < m.labelNames.length; l++) {
-                    labels.putIfAbsent(m.labelNames[l], m.labelValues[l]);
-                }
+            for (int i = 0; i < labels.length; i++) {
+                Matched m = items.get(i);
+                String[] pairs = labels[i];
                 if (!unique) {
-                    labels.put("_objectname", m.matchName.substring(0, m.matchName.lastIndexOf(':')));
+                    pairs = withLabel(pairs, "_objectname",
+                            m.matchName.substring(0, m.matchName.lastIndexOf(':')));
                 }
                 out.append(exposed);
-                if (!labels.isEmpty()) {
+                if (pairs.length > 0) {
                     out.append('{');
-                    boolean first = true;
-                    for (Map.Entry<String, String> label : labels.entrySet()) {
-                        if (!first) {
+                    for (int p = 0; p < pairs.length; p += 2) {
+                        if (p > 0) {
                             out.append(',');
                         }
-                        first = false;
-                        out.append(label.getKey()).append("=\"");
-                        escape(out, label.getValue(), true);
+                        out.append(pairs[p]).append("=\"");
+                        escape(out, pairs[p + 1], true);
                         out.append('"');
                     }
                     out.append('}');
@@ -725,18 +749,39 @@ final class PodkitJmxRules {
         return samples;
     }
 
-    private static boolean uniqueLabels(List<Matched> items) {
-        Set<Map<String, String>> seen = new HashSet<>();
-        for (Matched m : items) {
-            Map<String, String> labels = new TreeMap<>();
-            for (int l = 0; l < m.labelNames.length; l++) {
-                labels.putIfAbsent(m.labelNames[l], m.labelValues[l]);
-            }
-            if (!seen.add(labels)) {
-                return false;
-            }
+    /** A sample's labels as name, value, name, value... sorted by name (a name's first value wins). */
+    private static String[] sortedLabels(Matched m) {
+        int n = m.labelNames.length;
+        if (n == 0) {
+            return new String[0];
         }
-        return true;
+        TreeMap<String, String> sorted = new TreeMap<>();
+        for (int l = 0; l < n; l++) {
+            sorted.putIfAbsent(m.labelNames[l], m.labelValues[l]);
+        }
+        String[] out = new String[sorted.size() * 2];
+        int i = 0;
+        for (Map.Entry<String, String> e : sorted.entrySet()) {
+            out[i++] = e.getKey();
+            out[i++] = e.getValue();
+        }
+        return out;
+    }
+
+    /** ``pairs`` with one more label, kept sorted (it replaces a label of the same name). */
+    private static String[] withLabel(String[] pairs, String name, String value) {
+        TreeMap<String, String> sorted = new TreeMap<>();
+        for (int p = 0; p < pairs.length; p += 2) {
+            sorted.put(pairs[p], pairs[p + 1]);
+        }
+        sorted.put(name, value);
+        String[] out = new String[sorted.size() * 2];
+        int i = 0;
+        for (Map.Entry<String, String> e : sorted.entrySet()) {
+            out[i++] = e.getKey();
+            out[i++] = e.getValue();
+        }
+        return out;
     }
 
     static String number(double d) {
