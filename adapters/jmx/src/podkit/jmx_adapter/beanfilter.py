@@ -3,8 +3,8 @@
 - ``includeObjectNameAttributes`` / ``excludeObjectNameAttributes``: maps of an object name
   (matched exactly, as ``ObjectName.equals`` does: the canonical form) to attribute names. Once
   any include is configured, a bean's attributes are read only if they are listed for it.
-- ``autoExcludeObjectNameAttributes`` (default true): attributes jmx_exporter cannot export are
-  not read again; here the helper reports them once and they are left out alike.
+- ``autoExcludeObjectNameAttributes`` (default true): attributes of a type jmx_exporter cannot
+  export are not read again.
 - ``excludeJvmMetrics``: leaves out the JVM's own beans (``java.lang:*``, ``java.nio:*``,
   ``jdk.management:*``...) except those an explicit ``includeObjectNames`` pattern names.
 - ``metricCustomizers``: for the first customizer whose ``mbeanFilter`` matches a bean (same

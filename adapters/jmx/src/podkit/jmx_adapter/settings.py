@@ -82,7 +82,8 @@ class JmxSettings(ServiceSettings):
     scrape_timeout: float = setting(
         default=10.0,
         parse=v.DURATION,
-        help="a scrape taking longer is cut off and counts as failed (jmx_scrape_error 1)",
+        help="a scrape taking longer (JMX reads and rule matching) is cut off and counts as "
+        "failed (jmx_scrape_error 1, with the reason)",
         metavar="DURATION",
         group="scrape",
     )
@@ -103,7 +104,7 @@ class JmxSettings(ServiceSettings):
     java: str = setting(
         default="java",
         metavar="PATH",
-        help="the java command for the persistent and jmxquery backends",
+        help="the java command for the helper JVM (the rules, the persistent backend) and jmxquery",
         group="backends",
     )
     java_options: list[str] = setting(
@@ -120,7 +121,7 @@ class JmxSettings(ServiceSettings):
     helper_cache_dir: str = setting(
         default="",
         metavar="DIR",
-        help="where the persistent backend's helper is compiled (default "
+        help="where the helper JVM's sources are compiled (default "
         "$XDG_CACHE_HOME/podkit-jmx-adapter)",
         group="backends",
     )
