@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
+from prometheus_client.exposition import generate_latest
 
 from podkit.core import Service, metrics_response
 from podkit.jmx_adapter import __version__
@@ -238,7 +239,8 @@ class JmxAdapter(Service[JmxSettings]):
             result = await self.scraper.fresh(self.settings.scrape_cache)
         # the JMX samples come rendered by the helper (as jmx_exporter renders them), the
         # adapter's own metrics after them
-        return metrics_response(request, self.registry, before=result.text.encode())
+        page = result.text.encode() + generate_latest(self.registry)
+        return metrics_response(request, self.registry, body=page)
 
     def _scraped_once(self) -> bool:
         return self.scraper.last.finished > 0
