@@ -241,3 +241,26 @@ metricCustomizers:
         ("isActive", True, "active or not")
     ]
     assert not parse_config("ssl: {enabled: false}\n").ssl
+
+
+async def test_beans_from_other_backends_get_the_per_bean_keys(engine_for) -> None:
+    """Beans the jmxquery and Jolokia backends read go through the same filters and customizers
+    as the persistent backend's (the helper applies them to both)."""
+    config = parse_config(
+        "excludeObjectNameAttributes: {'d:type=X,name=n': [Hidden]}\n"
+        "metricCustomizers:\n"
+        "  - mbeanFilter: {domain: d, properties: {type: X}}\n"
+        "    attributesAsLabels: [Color]\n"
+        "    extraMetrics: [{name: up, value: 1}]\n"
+    )
+    bean = _bean(
+        "d:type=X,name=n",
+        Attribute("Color", "red"),
+        Attribute("Hidden", JavaNumber(1.0, "1")),
+        Attribute("Count", JavaNumber(2.0, "2")),
+    )
+    out = sample_lines((await (await engine_for(config)).evaluate([bean])).text)
+    assert out == [
+        'd_X_Count{Color="red",name="n"} 2.0',
+        'd_X_up{Color="red",name="n"} 1.0',
+    ]

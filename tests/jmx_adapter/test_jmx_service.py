@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -353,3 +354,29 @@ async def test_skipped_attributes_are_counted(
         assert f'jmx_adapter_attributes_skipped_total{{reason="read_failed"}} {scrapes}.0' in lines
     logged = [r for r in caplog.records if r.getMessage().startswith("attribute skipped")]
     assert len(logged) == 2  # once per attribute and reason, however many scrapes
+
+
+async def test_a_helper_that_stops_answering_is_replaced(
+    jvm, helper_cache: Path, tmp_path: Path
+) -> None:
+    """One slow scrape keeps the helper; a helper silent through three requests in a row (here:
+    stopped with SIGSTOP) is killed, and the next scrape runs on a fresh one."""
+    config = tmp_path / "jmx.yaml"
+    config.write_text(SIMPLE.format(host_port=jvm.host_port))
+    adapter = JmxAdapter(settings(config, helper_cache, scrape_timeout=1.0, scrape_interval=0))
+    try:
+        assert not (await adapter.scraper.scrape()).error
+        first = adapter.helper.pid
+        assert first is not None
+        os.kill(first, signal.SIGSTOP)
+        for _ in range(3):
+            result = await adapter.scraper.scrape()
+            assert result.error
+            assert "timed out after 1s" in result.reason
+        await async_wait_until(lambda: adapter.helper.pid != first, what="the stalled helper gone")
+        result = await adapter.scraper.scrape()
+        assert not result.error, result.reason
+        assert sample_lines(result.text) == ["app_count 42.0"]
+        assert adapter.helper.starts == 2
+    finally:
+        await adapter.helper.close()

@@ -392,8 +392,9 @@ public final class PodkitJmxHelper {
      */
     private Object model(Object value, String canonical, String attr) {
         if (value == null || value instanceof Number || value instanceof String
-                || value instanceof Boolean) {
-            return value;
+                || value instanceof Boolean || value instanceof PodkitJmxRules.Composite
+                || value instanceof PodkitJmxRules.Tabular) {
+            return value; // (the last two: beans another backend read, already converted)
         }
         if (value instanceof java.util.Date) {
             return ((java.util.Date) value).getTime() / 1000.0;
@@ -488,38 +489,27 @@ public final class PodkitJmxHelper {
             }
         }
         Set<ObjectName> kept = withoutJvm(new HashSet<>(byName.keySet()), explicit);
+        properties.keySet().retainAll(kept);
         begin(deadline);
         for (Map.Entry<ObjectName, List<?>> bean : byName.entrySet()) {
-            ObjectName name = bean.getKey();
-            if (!kept.contains(name)) {
+            if (!kept.contains(bean.getKey())) {
                 continue;
             }
-            String canonical = name.getCanonicalName();
-            List<PodkitJmxRules.Attr> attrs = new ArrayList<>();
-            Map<String, Object> raw = new HashMap<>();
+            // the same path as a bean read here: attribute filter, customizers, rules
+            Read read = new Read(bean.getKey());
+            read.readable = new LinkedHashMap<>();
+            read.values = new ArrayList<>();
+            read.bulk = true;
             for (Object a : bean.getValue()) {
                 List<?> attr = (List<?>) a;
                 String attrName = (String) attr.get(0);
-                if (rules.wanted(canonical, attrName)) {
-                    Object value = decode(attr.get(2));
-                    raw.put(attrName, value);
-                    attrs.add(new PodkitJmxRules.Attr(attrName, (String) attr.get(1), value));
+                if (rules.wanted(read.canonical, attrName)) {
+                    read.readable.put(attrName, new MBeanAttributeInfo(attrName, "java.lang.Object",
+                            (String) attr.get(1), true, false, false));
+                    read.values.add(new Attribute(attrName, decode(attr.get(2))));
                 }
             }
-            Map<String, String> extraLabels = new HashMap<>();
-            PodkitJmxRules.Customizer customizer = rules.customizer(name.getDomain(), name.getKeyPropertyList());
-            if (customizer != null) {
-                if (customizer.attributesAsLabels != null) {
-                    for (String label : customizer.attributesAsLabels) {
-                        Object labelValue = raw.get(label);
-                        if (labelValue != null) {
-                            extraLabels.put(label, labelValue.toString());
-                        }
-                    }
-                }
-                attrs.addAll(0, customizer.extraMetrics);
-            }
-            rules.bean(name.getDomain(), keyProperties(name), extraLabels, attrs);
+            apply(read);
         }
         end(kept.size(), out);
     }
