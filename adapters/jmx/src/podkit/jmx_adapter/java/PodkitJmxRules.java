@@ -1,5 +1,4 @@
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -807,9 +806,5 @@ final class PodkitJmxRules {
                 out.append(c);
             }
         }
-    }
-
-    static List<String> list(String... items) {
-        return new ArrayList<>(Arrays.asList(items));
     }
 }
