@@ -194,6 +194,13 @@ async def test_config_reload_on_change_and_bad_file_kept(
         assert "renamed 42.0" in lines
         assert "jmx_config_reload_success_total 1.0" in lines
         assert "jmx_config_reload_failure_total 1.0" in lines
+        # a pattern Java refuses is a failed reload too; the helper keeps the running rules
+        config.write_text(SIMPLE.format(host_port=jvm.host_port).replace("Count'", "Count{,3}'"))
+        os.utime(config, (3, 3))
+        await async_wait_until(lambda: adapter.reloads["failure"] == 2)
+        before = adapter.scraper.scrapes
+        await async_wait_until(lambda: adapter.scraper.scrapes > before)
+        assert sample_lines(adapter.scraper.last.text) == ["renamed 42.0"]
 
 
 async def test_on_demand_scrapes(jvm, helper_cache: Path, tmp_path: Path, http) -> None:
