@@ -78,7 +78,7 @@ async def test_http_root_is_503_until_the_first_sync(upstream: Upstream, tmp_pat
             assert response.status == 200
         async with http.get(base + "/metrics") as response:
             text = await response.text()
-        assert 'git_sync_count_total{status="success"} 1.0' in text
+        assert 'git_sync_count_total{status="success"} 1\n' in text
         assert 'git_sync_count_total{status="error"}' in text
         assert "git_sync_duration_seconds_count" in text
         assert "git_fetch_count_total" in text

@@ -139,8 +139,8 @@ async def test_gitlab_token_from_a_secret_file_that_is_re_read(
 
         async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
             text = await response.text()
-        assert 'git_sync_push_webhook_requests_total{result="accepted"} 2.0' in text
-        assert 'git_sync_push_webhook_requests_total{result="forbidden"} 2.0' in text
+        assert 'git_sync_push_webhook_requests_total{result="accepted"} 2\n' in text
+        assert 'git_sync_push_webhook_requests_total{result="forbidden"} 2\n' in text
         assert "rotated-Token-2" not in text
 
 

@@ -55,13 +55,27 @@ def _ssh_command(settings: GitSyncSettings) -> str:
     return " ".join(parts)
 
 
+# what git's store helper leaves unencoded in a host and a path (RFC 3986 reserved + unreserved)
+_RESERVED = "!*'();:@&=+$,/?#[]~"
+
+
 def _store_line(url: str, username: str, password: str) -> str:
+    """One line of git's credential store for ``url``, as ``git credential approve`` writes it.
+
+    The path is kept, as git-sync stores it (``git credential approve`` with the whole URL):
+    git drops the path of an http(s) request unless ``credential.useHttpPath`` is set, so
+    those still match; other schemes (``file://``) and ``useHttpPath`` need it.
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
         host += f":{parts.port}"
     scheme = parts.scheme or "https"
-    return f"{scheme}://{quote(username, safe='')}:{quote(password, safe='')}@{host}\n"
+    path = parts.path.strip("/")
+    tail = "/" + quote(path, safe=_RESERVED) if path else ""
+    user = quote(username, safe="")
+    secret = quote(password, safe="")
+    return f"{scheme}://{user}:{secret}@{quote(host, safe=_RESERVED)}{tail}\n"
 
 
 class GitAuth:

@@ -4,8 +4,9 @@
 ``git_fetch_count_total``, ``git_sync_askpass_calls{status}``,
 ``git_sync_refresh_github_app_token_count{status}`` and ``git_sync_hook_run_count_total{name,status}``.
 Status is ``success``, ``error`` or ``noop``. Two of git-sync's counters have no ``_total``
-suffix; prometheus-client always adds one to a counter, so those two are exposed by a small
-collector as untyped samples under the exact name.
+suffix; prometheus-client always adds one to a counter, so those two are collected by a small
+collector under the exact name. :func:`render` writes the registry as git-sync's Go client does
+(``1``, not ``1.0``; no ``_created`` series): see :mod:`podkit.core.goexposition`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter, Summary
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+
+from podkit.core.goexposition import render as render_go_text
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    """``/metrics`` as git-sync prints it (Go's text format)."""
+    return render_go_text(registry.collect())
 
 
 class ExactCounter(Collector):
@@ -37,7 +45,7 @@ class ExactCounter(Collector):
             return self._values.get(label_value, 0.0)
 
     def collect(self) -> Iterator[Metric]:
-        metric = Metric(self.name, self.documentation, "unknown")
+        metric = Metric(self.name, self.documentation, "counter")
         with self._lock:
             for label_value, value in sorted(self._values.items()):
                 metric.add_sample(self.name, {self.label: label_value}, value)

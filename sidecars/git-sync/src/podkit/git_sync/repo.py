@@ -154,7 +154,9 @@ class Repo:
         Follows git's rules for a short name (exact, ``refs/``, ``refs/tags/``, ``refs/heads/``,
         ...) and peels annotated tags.
         """
-        out = await self.git.run("ls-remote", "--", self.remote, ref, cwd=self.root)
+        # "<ref>^{}" asks for the peeled line too: without it, an annotated tag lists only the
+        # tag object, never equal to the published commit, and every poll would fetch
+        out = await self.git.run("ls-remote", "--", self.remote, ref, f"{ref}^{{}}", cwd=self.root)
         refs: dict[str, str] = {}
         for line in out.splitlines():
             sha, _, name = line.partition("\t")
@@ -180,18 +182,32 @@ class Repo:
         return out.strip() == "true"
 
     async def fetch(self, ref: str, options: FetchOptions) -> str:
-        """Fetch only ``ref`` and return the commit it resolves to."""
-        args = ["fetch", self.remote, ref, "--verbose", "--no-progress", "--prune", "--no-auto-gc"]
+        """Fetch only ``ref`` and return the commit it resolves to.
+
+        Options come before ``--end-of-options``, so neither the remote nor the ref can ever be
+        read as an option, whatever it starts with.
+        """
+        args = ["fetch", "--verbose", "--no-progress", "--prune", "--no-auto-gc"]
         if options.depth > 0:
             args += ["--depth", str(options.depth)]
         elif await self.is_shallow():
             args.append("--unshallow")
         if options.filter:
             args += ["--filter", options.filter]
-        await self.git.run(*args, cwd=self.root)
-        out = await self.git.run("rev-parse", "FETCH_HEAD^{commit}", cwd=self.root)
+        await self.git.run(*args, "--end-of-options", self.remote, ref, cwd=self.root)
+        return await self.resolve("FETCH_HEAD")
+
+    async def resolve(self, rev: str) -> str:
+        """The commit ``rev`` names (annotated tags peeled); never read as a file name."""
+        out = await self.git.run(
+            "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}", cwd=self.root
+        )
         return out.strip()
 
     async def set_head(self, sha: str) -> None:
-        """Point the root's branch at ``sha`` (no files), so later fetches negotiate from it."""
-        await self.git.run("reset", "--soft", sha, cwd=self.root)
+        """Point the root's branch at ``sha`` (no files), so later fetches negotiate from it.
+
+        ``--`` after the commit: a file in the root named like the hash must not make the
+        argument ambiguous ("both revision and filename").
+        """
+        await self.git.run("reset", "--soft", f"{sha}^{{commit}}", "--", cwd=self.root)

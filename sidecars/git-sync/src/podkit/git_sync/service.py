@@ -30,12 +30,13 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from podkit.core import Service, one_line
+from podkit.core.goexposition import CONTENT_TYPE
 from podkit.git_sync import __version__
 from podkit.git_sync.auth import GitAuth
 from podkit.git_sync.errorfile import ErrorFile
 from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
 from podkit.git_sync.manual import manual
-from podkit.git_sync.metrics import GitSyncMetrics
+from podkit.git_sync.metrics import GitSyncMetrics, render
 from podkit.git_sync.push import PushWebhook
 from podkit.git_sync.repo import Repo, is_sha
 from podkit.git_sync.settings import GitSyncSettings
@@ -93,6 +94,8 @@ class GitSync(Service[GitSyncSettings]):
         self.error_file = ErrorFile(None, self.log.child("errorfile"))
         self.touch_file: Path | None = None
         self.admin.add_route("GET", "/", self._index)
+        if self.settings.http_metrics:
+            self.admin.add_route("GET", self.metrics_path, self._metrics)
         self.push_webhook: PushWebhook | None = None
         if self.settings.push_webhook_path:
             self.push_webhook = PushWebhook(
@@ -313,6 +316,13 @@ class GitSync(Service[GitSyncSettings]):
             return web.Response(status=503, text="repo is not ready\n")
         return web.Response(status=200, text="")
 
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        """``/metrics`` in git-sync's Go text format, gzipped when the scraper accepts it."""
+        response = web.Response(body=render(self.registry), headers={"Content-Type": CONTENT_TYPE})
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            response.enable_compression()
+        return response
+
     def _install_signal(self) -> None:
         sig = self.settings.resolved_signal
         if sig is None:
@@ -346,11 +356,27 @@ class GitSync(Service[GitSyncSettings]):
         return out
 
 
+class RootError(Exception):
+    """``--root`` can't be used: the message names the path and what is wrong with it."""
+
+
 def _prepare_root(root: str) -> Path:
     """Create the root and return its canonical path (symlinks resolved, as git-sync does)."""
-    path = Path(root).absolute()
-    path.mkdir(parents=True, exist_ok=True, mode=0o775)
-    return Path(os.path.realpath(path))
+    path = Path(os.path.abspath(root))
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o775)
+    except FileExistsError:
+        raise RootError(f"can't make root dir {path}: it exists and is not a directory") from None
+    except NotADirectoryError:
+        raise RootError(
+            f"can't make root dir {path}: a parent of it exists and is not a directory"
+        ) from None
+    except OSError as exc:
+        raise RootError(f"can't make root dir {path}: {exc.strerror or exc}") from None
+    real = Path(os.path.realpath(path))
+    if not os.access(real, os.W_OK | os.X_OK):
+        raise RootError(f"can't use root dir {real}: it is not writable by uid {os.getuid()}")
+    return real
 
 
 def _add_user() -> None:

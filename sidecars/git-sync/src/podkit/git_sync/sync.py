@@ -60,9 +60,14 @@ class Syncer:
                 log.debug("no update required", ref=self.ref, hash=current)
                 return Outcome(current, changed=False)
         sha = await self._fetch()
+        # git_fetch_count_total counts as git-sync does: the first sync and each one that
+        # publishes a new commit, not the polls that found nothing new
         if sha == current and await self._published(sha, current_path):
+            if self.syncs == 0:
+                self.metrics.fetch_count.inc()
             self.syncs += 1
             return Outcome(sha, changed=False)
+        self.metrics.fetch_count.inc()
         log.info("update required", ref=self.ref, local=current or "", remote=sha)
         await self.repo.set_head(sha)
         path = await self.worktrees.create(
@@ -88,7 +93,6 @@ class Syncer:
         ref = self.ref
         if is_sha(ref) and await self.repo.has_commit(ref):
             return ref.lower()
-        self.metrics.fetch_count.inc()
         sha = await self.repo.fetch(ref, self.options)
         if is_sha(ref) and sha != ref.lower():
             raise ValueError(f"fetched {ref} but got {sha}")

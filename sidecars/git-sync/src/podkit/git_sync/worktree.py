@@ -87,7 +87,7 @@ class Worktrees:
         if head == sha:
             return True
         try:
-            head = await self.git.run("rev-parse", "HEAD", cwd=path)
+            head = await self.git.run("rev-parse", "--verify", "HEAD", cwd=path)
         except GitError:
             return False
         return head.strip() == sha
