@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 
 from podkit.core import Logger
-from podkit.git_sync.gitcmd import Git
+from podkit.git_sync.gitcmd import Git, scrubbed_environ
 from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
 from podkit.git_sync.github_app import USERNAME as GITHUB_APP_USERNAME
 from podkit.git_sync.github_app import GitHubApp, GitHubAppError
@@ -78,19 +78,64 @@ def _store_line(url: str, username: str, password: str) -> str:
     return f"{scheme}://{user}:{secret}@{quote(host, safe=_RESERVED)}{tail}\n"
 
 
+PRIVATE_DIR_PREFIX = "podkit-git-sync."
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():  # a pid reused after a restart: that run is over
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_private_dirs(tmpdir: str | None = None) -> list[str]:
+    """Remove the private directories (git config, credentials) of runs that were killed.
+
+    Each is named ``podkit-git-sync.<pid>.<random>``; one whose process is gone is removed, with
+    the credential file in it. Directories of live processes (another sidecar sharing ``/tmp``)
+    and of other users are left alone.
+    """
+    base = Path(tmpdir or tempfile.gettempdir())
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    uid = os.getuid()
+    for entry in entries:
+        if not entry.name.startswith(PRIVATE_DIR_PREFIX):
+            continue
+        pid_text = entry.name[len(PRIVATE_DIR_PREFIX) :].split(".", 1)[0]
+        try:
+            if not pid_text.isdigit() or entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+            if not entry.is_dir(follow_symlinks=False) or _pid_alive(int(pid_text)):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
 class GitAuth:
     """The private config directory, git's environment, and the credentials of one sidecar."""
 
     def __init__(self, settings: GitSyncSettings, log: Logger) -> None:
         self.settings = settings
         self.log = log
-        self.dir = Path(tempfile.mkdtemp(prefix="podkit-git-sync."))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}."))
         os.chmod(self.dir, 0o700)
         self.config_file = self.dir / "gitconfig"
         self.config_file.touch(mode=0o600)
         self.store_file = self.dir / "credentials"
         self.store_file.touch(mode=0o600)
-        env = dict(os.environ)
+        env = scrubbed_environ(settings.secret_env_names())
         for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_ASKPASS", "SSH_ASKPASS"):
             env.pop(name, None)
         env.update(

@@ -4,6 +4,11 @@
 prompts, no system config) in a working directory, optionally with stdin, under a timeout. A
 process that outlives its timeout, or whose caller is cancelled (shutdown, the sync deadline), is
 killed with its whole process group, so git's own children (ssh, remote helpers) die with it.
+Every child also gets ``PR_SET_PDEATHSIG`` (SIGKILL): if git-sync itself is killed (``kill -9``,
+the OOM killer), the kernel kills its git children instead of leaving them running; their own
+children then see their pipes close. The signal fires when the *thread* that started the child
+ends, so children are only ever started from the event loop's thread, which lives as long as the
+service.
 Failures raise :class:`GitError`, which carries the argv, the exit code and git's stderr for logs
 and the error file; secrets never appear in argv (credentials go through a helper), and the
 process-wide redactor scrubs the text anyway.
@@ -13,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +32,50 @@ from podkit.core import get_logger, redact
 log = get_logger("podkit.git_sync.git")
 
 _MAX_OUTPUT = 4 * 1024 * 1024
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, loaded once (in the parent, never in a forked child); None if absent."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # only on the first spawn: nothing else needs it
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl: Callable[..., int] = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+def _die_with_parent(parent: int, prctl: Callable[..., int]) -> Callable[[], None]:
+    def preexec() -> None:  # runs in the child between fork and exec
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl: nobody will signal us
+            os._exit(1)
+
+    return preexec
+
+
+def child_preexec() -> Callable[[], None] | None:
+    """What a child runs before exec so that it dies with this process (None: not on Linux)."""
+    prctl = _prctl()
+    return _die_with_parent(os.getpid(), prctl) if prctl is not None else None
+
+
+def scrubbed_environ(names: Iterable[str], base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) without the variables in ``names``.
+
+    Secrets given by env (``GITSYNC_PASSWORD``, ...) are read once by the settings; no child
+    (git, its helpers, hooks) gets them in its environment.
+    """
+    drop = set(names)
+    source = os.environ if base is None else base
+    return {key: value for key, value in source.items() if key not in drop}
+
+
 _BOILERPLATE = frozenset(
     {
         "Please make sure you have the correct access rights",
@@ -87,6 +138,7 @@ async def run_command(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=child_preexec(),
         )
     except OSError as exc:
         raise error(argv, None, "", f"cannot run: {exc.strerror or exc}") from None

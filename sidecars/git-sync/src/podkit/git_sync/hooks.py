@@ -13,9 +13,8 @@ returns it. :class:`ExecHook` runs a command (no shell, no arguments) in the has
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -42,15 +41,21 @@ class ExecHook:
     """Runs ``command`` in the worktree of the hash, with ``GITSYNC_HASH`` in its environment."""
 
     def __init__(
-        self, name: str, command: str, worktree_for: Callable[[str], Path], timeout: float
+        self,
+        name: str,
+        command: str,
+        worktree_for: Callable[[str], Path],
+        timeout: float,
+        env: Mapping[str, str],
     ) -> None:
         self.name = name
         self.command = command
         self.worktree_for = worktree_for
         self.timeout = timeout
+        self.env = dict(env)
 
     async def run(self, sha: str) -> None:
-        env = dict(os.environ)
+        env = dict(self.env)
         env["GITSYNC_HASH"] = sha
         cwd = self.worktree_for(sha)
         log.info(f"running {self.name}", hash=sha, command=self.command)

@@ -12,13 +12,14 @@ peeled).
 
 from __future__ import annotations
 
+import asyncio
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from podkit.core import get_logger
 from podkit.git_sync.gitcmd import Git, GitError
+from podkit.git_sync.removal import remove_tree, scrub_git_dir
 
 log = get_logger("podkit.git_sync.repo")
 
@@ -28,16 +29,6 @@ LOCK_FILES = ("index.lock", "shallow.lock", "HEAD.lock", "config.lock", "packed-
 
 def is_sha(ref: str) -> bool:
     return bool(SHA_RE.match(ref.lower()))
-
-
-def remove_path(path: Path) -> None:
-    """Remove a file, a symlink or a directory tree; missing is fine."""
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    elif path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-        if path.exists():
-            shutil.rmtree(path)
 
 
 @dataclass
@@ -59,6 +50,26 @@ class Repo:
     def invalidate(self) -> None:
         """Check the repository in full at the next :meth:`ensure` (after a failed sync)."""
         self._ensured = False
+
+    async def after_failure(self) -> None:
+        """Start the next attempt clean: what a failed or killed git left goes now.
+
+        Temporary objects and half-written packs (on a full disk they keep every later fetch
+        failing), lock files, and worktree entries whose directory is gone (``git worktree
+        prune``); the next :meth:`ensure` checks the repository in full. Only called between
+        syncs, when no git runs in this root.
+        """
+        self.invalidate()
+        if not self.git_dir.is_dir():
+            return
+        scrubbed = await scrub_git_dir(self.git_dir)
+        if scrubbed:
+            log.warning("removed what a failed git left in the object store", files=scrubbed)
+        await asyncio.to_thread(self.recover)
+        try:
+            await self.git.run("worktree", "prune", cwd=self.root, timeout=60)
+        except GitError as exc:
+            log.warning("git worktree prune failed", error=str(exc))
 
     @property
     def git_dir(self) -> Path:
@@ -104,7 +115,7 @@ class Repo:
                     "root is not a usable git repository; re-initialising", root=str(self.root)
                 )
                 for entry in list(self.root.iterdir()):
-                    remove_path(entry)
+                    await remove_tree(entry)
             else:
                 log.info("initialising the root repository", root=str(self.root))
             await self.git.run("init", "-q", "-b", "git-sync", cwd=self.root)

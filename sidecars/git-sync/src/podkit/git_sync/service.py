@@ -32,8 +32,9 @@ from prometheus_client import CollectorRegistry
 from podkit.core import Service, one_line
 from podkit.core.goexposition import CONTENT_TYPE
 from podkit.git_sync import __version__
-from podkit.git_sync.auth import GitAuth
+from podkit.git_sync.auth import GitAuth, sweep_private_dirs
 from podkit.git_sync.errorfile import ErrorFile
+from podkit.git_sync.gitcmd import scrubbed_environ
 from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
 from podkit.git_sync.manual import manual
 from podkit.git_sync.metrics import GitSyncMetrics, render
@@ -140,26 +141,35 @@ class GitSync(Service[GitSyncSettings]):
         self.link = _abs(s.resolved_link, self.root) or self.root / "link"
         self.error_file = ErrorFile(_abs(s.error_file, self.root), self.log.child("errorfile"))
         self.touch_file = _abs(s.touch_file, self.root)
+        swept = await asyncio.to_thread(sweep_private_dirs)
+        if swept:
+            self.log.warning("removed private directories left by killed runs", paths=swept)
         self._auth = GitAuth(s, self.log.child("auth"))
         await self._auth.configure()
         git = self._auth.git
         self.repo = Repo(git, self.root, s.resolved_repo)
         self.worktrees = Worktrees(git, self.root, self.link)
-        self.repo.recover()
+        await asyncio.to_thread(self.repo.recover)
         if (self.root / ".git").is_dir():
             await self.worktrees.recover()
         pre_publish = None
+        hook_env = scrubbed_environ(s.secret_env_names())
         if s.pre_publish_exechook_command:
             pre_publish = ExecHook(
                 "pre-publish-exechook",
                 s.pre_publish_exechook_command,
                 self.worktrees.path_for,
                 s.pre_publish_exechook_timeout,
+                hook_env,
             )
         self.syncer = Syncer(s, self.repo, self.worktrees, self.metrics, pre_publish)
         if s.resolved_exechook_command:
             hook = ExecHook(
-                "exechook", s.resolved_exechook_command, self.worktrees.path_for, s.exechook_timeout
+                "exechook",
+                s.resolved_exechook_command,
+                self.worktrees.path_for,
+                s.exechook_timeout,
+                hook_env,
             )
             self._runners.append(HookRunner(hook, s.exechook_backoff, self.metrics, s.one_time))
         if s.webhook_url:
@@ -218,7 +228,7 @@ class GitSync(Service[GitSyncSettings]):
                 async with self.work():
                     outcome = await self._attempt()
             except (Exception, TimeoutError) as exc:
-                self.repo.invalidate()
+                await self._after_failure()
                 self.metrics.sync_done("error", time.monotonic() - started)
                 self.failures += 1
                 limit = s.resolved_init_max_failures if not self.synced else s.resolved_max_failures
@@ -293,6 +303,13 @@ class GitSync(Service[GitSyncSettings]):
                 f"the sync did not finish within --sync-timeout={s.resolved_sync_timeout:g}s "
                 "(git was stopped)"
             ) from None
+
+    async def _after_failure(self) -> None:
+        try:
+            async with asyncio.timeout(self.settings.resolved_sync_timeout):
+                await self.repo.after_failure()
+        except (Exception, TimeoutError) as exc:
+            self.log.error("cleaning up after the failed sync failed", error=one_line(exc))
 
     async def _cleanup(self) -> None:
         s = self.settings

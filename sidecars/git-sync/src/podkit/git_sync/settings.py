@@ -596,6 +596,13 @@ class GitSyncSettings(ServiceSettings):
             out.extend(group)
         return out
 
+    @classmethod
+    def secret_env_names(cls) -> list[str]:
+        """Every env var a secret setting is read from: no child process may inherit them."""
+        return [
+            name for decl in cls.__settings__.values() if decl.secret for name in decl.env_names
+        ]
+
     def secrets(self) -> list[str]:
         out = super().secrets()
         out.extend(cred.password for cred in self.credentials if cred.password)

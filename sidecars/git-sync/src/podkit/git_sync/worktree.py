@@ -18,7 +18,8 @@ from pathlib import Path
 
 from podkit.core import get_logger
 from podkit.git_sync.gitcmd import Git, GitError
-from podkit.git_sync.repo import is_sha, remove_path
+from podkit.git_sync.removal import remove_tree
+from podkit.git_sync.repo import is_sha
 
 log = get_logger("podkit.git_sync.worktree")
 
@@ -142,11 +143,11 @@ class Worktrees:
         path = self.path_for(sha)
         if path.exists() or path.is_symlink():
             log.debug("removing worktree", path=str(path))
-            remove_path(path)
+            await remove_tree(path)
         admin = self._admin_dir(sha)
         if admin.exists():
             await self.git.run("worktree", "prune", cwd=self.root)
-            remove_path(admin)
+            await remove_tree(admin)
 
     # --- recovery and cleanup ----------------------------------------------------------------
 
@@ -166,14 +167,16 @@ class Worktrees:
                 if entry.name == current:
                     continue
                 if not is_sha(entry.name) or not self.is_complete(entry.name):
-                    remove_path(entry)
+                    await remove_tree(entry)
                     removed.append(str(entry))
         if removed:
             log.warning("removed what an interrupted sync left behind", paths=removed)
-            await self.git.run("worktree", "prune", cwd=self.root)
+        # entries in .git/worktrees whose directory is gone (a killed run, a wiped volume);
+        # a root git can't read is re-initialised by the first sync anyway
+        await self.git.ok("worktree", "prune", cwd=self.root)
         return removed
 
-    def remove_stale(self, stale_after: float) -> list[str]:
+    async def remove_stale(self, stale_after: float) -> list[str]:
         """Remove every worktree but the published one whose mtime is older than ``stale_after``."""
         _, current = self.current()
         removed: list[str] = []
@@ -188,13 +191,13 @@ class Worktrees:
             except FileNotFoundError:
                 continue
             if age >= stale_after:
-                remove_path(entry)
+                await remove_tree(entry)
                 removed.append(entry.name)
         return removed
 
     async def cleanup(self, stale_after: float, gc: str) -> int:
         """Remove stale worktrees; then prune, expire reflogs and gc if anything went."""
-        removed = self.remove_stale(stale_after)
+        removed = await self.remove_stale(stale_after)
         if not removed:
             return 0
         log.debug("removed stale worktrees", hashes=removed)
