@@ -144,3 +144,12 @@ def run_sidecar(
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (absent, or a zombie nobody reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"

@@ -24,6 +24,7 @@ from tests.git_sync.git_sync_support import (
     Upstream,
     add_submodule,
     git,
+    gone,
     link_hash,
     make_settings,
     run_sidecar,
@@ -31,14 +32,6 @@ from tests.git_sync.git_sync_support import (
     sidecar_argv,
 )
 from tests.support.waits import async_wait_until, wait_until
-
-
-def gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state == "Z"
 
 
 async def test_hanging_exechook_is_killed_at_its_timeout_and_retried(
