@@ -19,7 +19,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from git_sync_support import (
+
+from podkit.core import HostPort
+from podkit.git_sync import GitSync
+from tests.git_sync.git_sync_support import (
     Upstream,
     git,
     gone,
@@ -27,14 +30,10 @@ from git_sync_support import (
     make_settings,
     run_sidecar,
     script,
-    until,
 )
-from support.ports import free_port
-from support.processes import Child
-from support.waits import wait_until
-
-from podkit.core import HostPort
-from podkit.git_sync import GitSync
+from tests.support.ports import free_port
+from tests.support.processes import Child
+from tests.support.waits import async_wait_until, wait_until
 
 Start = Callable[..., Child]
 PASSWORD = "env-Secret-Passw0rd-99"
@@ -82,11 +81,11 @@ async def test_healthz_answers_at_once_during_a_long_worktree_removal(
     first = git("rev-parse", "HEAD", cwd=upstream.work)
     settings = make_settings(upstream, root, admin_listen=HostPort("127.0.0.1", port))
     async with GitSync(settings), aiohttp.ClientSession() as http:
-        await until(lambda: link_hash(root / "link") == first, what="first sync")
+        await async_wait_until(lambda: link_hash(root / "link") == first, what="first sync")
         flag.touch()
         second = upstream.commit({"file": "two\n"}, "second")
-        await until(lambda: link_hash(root / "link") == second, what="second sync")
-        await until(lambda: _pids(pids), what="the stale worktree's removal to start")
+        await async_wait_until(lambda: link_hash(root / "link") == second, what="second sync")
+        await async_wait_until(lambda: _pids(pids), what="the stale worktree's removal to start")
         latencies = []
         for _ in range(20):
             started = time.monotonic()
@@ -97,7 +96,9 @@ async def test_healthz_answers_at_once_during_a_long_worktree_removal(
         assert all(not gone(pid) for pid in _pids(pids)), "the removal ended during the probes"
         assert (root / ".worktrees" / first).exists()
         flag.unlink()
-        await until(lambda: not (root / ".worktrees" / first).exists(), what="the removal")
+        await async_wait_until(
+            lambda: not (root / ".worktrees" / first).exists(), what="the removal"
+        )
     # the loop was free all along: every answer came at once (the removal took seconds)
     assert max(latencies) < 1.0
     assert statistics.median(latencies) < 0.1
@@ -256,10 +257,10 @@ async def test_a_full_disk_is_recovered_from_once_the_upstream_shrinks(
     root = small_disk / "root"
     settings = make_settings(upstream, root, max_failures=-1, period=0.2)
     async with GitSync(settings) as sync:
-        await until(lambda: sync.failures >= 2, what="fetches failing on the full disk")
+        await async_wait_until(lambda: sync.failures >= 2, what="fetches failing on the full disk")
         assert link_hash(root / "link") is None
         objects = root / ".git" / "objects"
-        await until(
+        await async_wait_until(
             lambda: (
                 not [p for p in objects.rglob("*") if p.name.startswith(("tmp_obj_", "tmp_pack_"))]
             ),
@@ -272,5 +273,7 @@ async def test_a_full_disk_is_recovered_from_once_the_upstream_shrinks(
         (upstream.work / "file").write_text("small\n")
         small = _force_push(upstream, "small again")
         assert small != big
-        await until(lambda: link_hash(root / "link") == small, what="a sync on the freed disk")
+        await async_wait_until(
+            lambda: link_hash(root / "link") == small, what="a sync on the freed disk"
+        )
         assert (root / "link" / "file").read_text() == "small\n"

@@ -11,19 +11,19 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from git_sync_support import (
+
+from podkit.core import HostPort
+from podkit.git_sync import GitSync
+from tests.git_sync.git_sync_support import (
     Upstream,
     git,
     link_hash,
     make_settings,
     run_sidecar,
     script,
-    until,
 )
-from support.ports import free_port
-
-from podkit.core import HostPort
-from podkit.git_sync import GitSync
+from tests.support.ports import free_port
+from tests.support.waits import async_wait_until
 
 
 async def _metrics(port: int) -> str:
@@ -52,7 +52,7 @@ async def test_metrics_print_integers_and_the_series_git_sync_prints(
         upstream, tmp_path / "root", admin_listen=HostPort("127.0.0.1", port), http_metrics=True
     )
     async with GitSync(settings) as sync:
-        await until(lambda: sync.sync_count >= 3, what="three syncs")
+        await async_wait_until(lambda: sync.sync_count >= 3, what="three syncs")
         text = await _metrics(port)
     assert _value(text, 'git_sync_count_total{status="success"}') == "1"
     assert _value(text, "git_fetch_count_total") == "1"
@@ -79,16 +79,16 @@ async def test_an_annotated_tag_costs_one_fetch(upstream: Upstream, tmp_path: Pa
         upstream, root, ref="v1", admin_listen=HostPort("127.0.0.1", port), http_metrics=True
     )
     async with GitSync(settings) as sync:
-        await until(lambda: link_hash(root / "link") == sha, what="the tag's commit")
-        await until(lambda: sync.sync_count >= 4, what="polls after the first sync")
+        await async_wait_until(lambda: link_hash(root / "link") == sha, what="the tag's commit")
+        await async_wait_until(lambda: sync.sync_count >= 4, what="polls after the first sync")
         text = await _metrics(port)
         assert _value(text, "git_fetch_count_total") == "1"
         assert _value(text, 'git_sync_count_total{status="success"}') == "1"
         moved = upstream.commit({"file": "two\n"}, "second")
         git("tag", "-f", "-a", "-m", "moved", "v1", moved, cwd=upstream.work)
         git("push", "-q", "-f", "origin", "refs/tags/v1", cwd=upstream.work)
-        await until(lambda: link_hash(root / "link") == moved, what="the moved tag")
-        await until(lambda: sync.sync_count >= 8, what="polls after the move")
+        await async_wait_until(lambda: link_hash(root / "link") == moved, what="the moved tag")
+        await async_wait_until(lambda: sync.sync_count >= 8, what="polls after the move")
         text = await _metrics(port)
     assert _value(text, "git_fetch_count_total") == "2"
 
@@ -99,14 +99,14 @@ async def test_a_file_named_like_the_commit_does_not_make_it_ambiguous(
     root = tmp_path / "root"
     async with GitSync(make_settings(upstream, root)) as sync:
         first = git("rev-parse", "HEAD", cwd=upstream.work)
-        await until(lambda: link_hash(root / "link") == first, what="first sync")
+        await async_wait_until(lambda: link_hash(root / "link") == first, what="first sync")
         (upstream.work / "file").write_text("two\n")
         git("commit", "-q", "-am", "second", cwd=upstream.work)
         second = git("rev-parse", "HEAD", cwd=upstream.work)
         (root / second).write_text("a file named like the next commit\n")
         (root / ".worktrees" / first / second).write_text("and in the worktree\n")
         git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=upstream.work)
-        await until(lambda: link_hash(root / "link") == second, what="second sync")
+        await async_wait_until(lambda: link_hash(root / "link") == second, what="second sync")
         assert sync.failures == 0
     result = run_sidecar(
         f"--repo={upstream.url}", f"--root={root}", "--link=link", f"--ref={second}", "--one-time"
