@@ -18,17 +18,17 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
-
-import aiohttp
 
 from podkit.core import Logger
 from podkit.git_sync.gitcmd import Git, scrubbed_environ
 from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
-from podkit.git_sync.github_app import USERNAME as GITHUB_APP_USERNAME
-from podkit.git_sync.github_app import GitHubApp, GitHubAppError
 from podkit.git_sync.metrics import GitSyncMetrics
 from podkit.git_sync.settings import Credential, GitSyncSettings
+
+if TYPE_CHECKING:
+    from podkit.git_sync.github_app import GitHubApp
 
 COOKIE_FILE = "/etc/git-secret/cookie_file"
 
@@ -149,9 +149,11 @@ class GitAuth:
         )
         self.env = env
         self.git = Git(settings.git, env)
-        self.github_app = (
-            GitHubApp(settings, log.child("github_app")) if settings.github_app_enabled else None
-        )
+        self.github_app: GitHubApp | None = None
+        if settings.github_app_enabled:  # only then: it loads cryptography
+            from podkit.git_sync.github_app import GitHubApp
+
+            self.github_app = GitHubApp(settings, log.child("github_app"))
 
     async def configure(self, timeout: float = 30.0) -> None:
         """Write the private git config: defaults, then cookie file, then the user's configs."""
@@ -196,6 +198,9 @@ class GitAuth:
                 metrics.askpass_calls.inc("success")
             lines.insert(0, _store_line(self.settings.resolved_repo, username, password))
         if self.github_app is not None:
+            from podkit.git_sync.github_app import USERNAME as GITHUB_APP_USERNAME
+            from podkit.git_sync.github_app import GitHubAppError
+
             try:
                 token, refreshed = await self.github_app.token()
             except GitHubAppError as exc:
@@ -220,6 +225,8 @@ class GitAuth:
         return password.rstrip("\r\n")
 
     async def _askpass(self) -> tuple[str, str]:
+        import aiohttp  # only with --askpass-url
+
         url = self.settings.askpass_url
         try:
             async with (

@@ -18,41 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from podkit.core import get_logger, redact
+from podkit.git_sync.prctl import PR_SET_PDEATHSIG
+from podkit.git_sync.prctl import prctl as load_prctl
 
 log = get_logger("podkit.git_sync.git")
 
 _MAX_OUTPUT = 4 * 1024 * 1024
-_PR_SET_PDEATHSIG = 1
-
-
-@functools.cache
-def _prctl() -> Callable[..., int] | None:
-    """libc's ``prctl``, loaded once (in the parent, never in a forked child); None if absent."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes  # only on the first spawn: nothing else needs it
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl: Callable[..., int] = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
 
 
 def _die_with_parent(parent: int, prctl: Callable[..., int]) -> Callable[[], None]:
     def preexec() -> None:  # runs in the child between fork and exec
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the parent died before prctl: nobody will signal us
             os._exit(1)
 
@@ -61,7 +45,7 @@ def _die_with_parent(parent: int, prctl: Callable[..., int]) -> Callable[[], Non
 
 def child_preexec() -> Callable[[], None] | None:
     """What a child runs before exec so that it dies with this process (None: not on Linux)."""
-    prctl = _prctl()
+    prctl = load_prctl()
     return _die_with_parent(os.getpid(), prctl) if prctl is not None else None
 
 

@@ -16,13 +16,14 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
-
-import aiohttp
+from typing import TYPE_CHECKING, Protocol
 
 from podkit.core import get_logger
 from podkit.git_sync.gitcmd import CommandError, run_command
 from podkit.git_sync.metrics import GitSyncMetrics
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = get_logger("podkit.git_sync.hooks")
 
@@ -81,6 +82,8 @@ class WebHook:
         self._session: aiohttp.ClientSession | None = None
 
     async def run(self, sha: str) -> None:
+        import aiohttp  # only with --webhook-url
+
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         log.info("sending webhook", hash=sha, url=self.url, method=self.method)

@@ -17,11 +17,12 @@ reaps orphans even when it is not PID 1 — which is how it can be tested withou
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sys
 from collections.abc import Sequence
+
+from podkit.git_sync.prctl import PR_SET_CHILD_SUBREAPER, prctl
 
 FORWARDED = (
     signal.SIGTERM,
@@ -31,7 +32,6 @@ FORWARDED = (
     signal.SIGUSR1,
     signal.SIGUSR2,
 )
-PR_SET_CHILD_SUBREAPER = 36
 CHILD_ENV = "PODKIT_GIT_SYNC_INIT_CHILD"
 """Set in the child's environment, so it never starts an init of its own."""
 
@@ -42,11 +42,8 @@ def should_supervise() -> bool:
 
 
 def _set_subreaper() -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
-    except (OSError, AttributeError):
-        return False
+    call = prctl()
+    return call is not None and call(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 def exit_code(status: int) -> int:

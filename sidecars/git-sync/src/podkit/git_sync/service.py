@@ -25,9 +25,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-
-from aiohttp import web
-from prometheus_client import CollectorRegistry
+from typing import TYPE_CHECKING
 
 from podkit.core import Service, one_line
 from podkit.core.goexposition import CONTENT_TYPE
@@ -36,14 +34,18 @@ from podkit.git_sync.auth import GitAuth, sweep_private_dirs
 from podkit.git_sync.errorfile import ErrorFile
 from podkit.git_sync.gitcmd import scrubbed_environ
 from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
-from podkit.git_sync.manual import manual
 from podkit.git_sync.metrics import GitSyncMetrics, render
-from podkit.git_sync.push import PushWebhook
 from podkit.git_sync.repo import Repo, is_sha
 from podkit.git_sync.settings import GitSyncSettings
 from podkit.git_sync.sync import Outcome, Syncer
 from podkit.git_sync.touchfile import touch
 from podkit.git_sync.worktree import Worktrees
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from prometheus_client import CollectorRegistry
+
+    from podkit.git_sync.push import PushWebhook
 
 
 def _abs(path: str, root: Path) -> Path | None:
@@ -99,6 +101,8 @@ class GitSync(Service[GitSyncSettings]):
             self.admin.add_route("GET", self.metrics_path, self._metrics)
         self.push_webhook: PushWebhook | None = None
         if self.settings.push_webhook_path:
+            from podkit.git_sync.push import PushWebhook
+
             self.push_webhook = PushWebhook(
                 self.trigger,
                 self.registry,
@@ -114,6 +118,8 @@ class GitSync(Service[GitSyncSettings]):
     def preflight(cls, settings: GitSyncSettings) -> int | None:
         """``--man`` prints the manual and exits 0, whatever else is (or is not) given."""
         if settings.man:
+            from podkit.git_sync.manual import manual
+
             sys.stdout.write(manual())
             sys.stdout.flush()
             return 0
@@ -329,12 +335,16 @@ class GitSync(Service[GitSyncSettings]):
     # --- helpers -------------------------------------------------------------------------------
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web  # the admin server that calls this has loaded it
+
         if not self.synced:
             return web.Response(status=503, text="repo is not ready\n")
         return web.Response(status=200, text="")
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
         """``/metrics`` in git-sync's Go text format, gzipped when the scraper accepts it."""
+        from aiohttp import web
+
         response = web.Response(body=render(self.registry), headers={"Content-Type": CONTENT_TYPE})
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             response.enable_compression()

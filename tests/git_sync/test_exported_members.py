@@ -1,0 +1,44 @@
+"""podkit.git_sync's public surface, and what importing it (or asking the version) loads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import podkit.git_sync
+
+HEAVY = ("aiohttp", "yaml", "prometheus_client", "cryptography", "ctypes")
+
+
+def test_all_exports_resolve_and_are_the_public_names() -> None:
+    exported = set(podkit.git_sync.__all__)
+    assert exported == {"Credential", "GitSync", "GitSyncSettings", "__version__"}
+    for name in exported:
+        assert getattr(podkit.git_sync, name) is not None, name
+    public = {name for name in dir(podkit.git_sync) if not name.startswith("_")}
+    modules = {name for name in public if type(getattr(podkit.git_sync, name)).__name__ == "module"}
+    helpers = {"annotations", "importlib", "Any", "TYPE_CHECKING"}
+    assert exported - {"__version__"} == public - modules - helpers
+
+
+def _loaded(code: str) -> list[str]:
+    probe = (
+        f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_package_and_the_version_load_nothing_heavy() -> None:
+    assert _loaded("import podkit.git_sync") == []
+    version = (
+        "import sys\nsys.argv = ['x', '--version']\nfrom podkit.git_sync.cli import run\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass"
+    )
+    assert _loaded(version) == []
+
+
+def test_the_service_loads_no_yaml_and_no_cryptography_unless_asked() -> None:
+    loaded = _loaded("import podkit.git_sync.service")
+    assert "yaml" not in loaded and "cryptography" not in loaded and "ctypes" not in loaded
