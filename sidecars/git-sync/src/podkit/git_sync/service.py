@@ -99,6 +99,10 @@ class GitSync(Service[GitSyncSettings]):
         self.admin.add_route("GET", "/", self._index)
         if self.settings.http_metrics:
             self.admin.add_route("GET", self.metrics_path, self._metrics)
+        if self.settings.http_pprof and self.settings.admin_listen is not None:
+            from podkit.git_sync import pprof
+
+            pprof.install(self.admin, lambda: [self.redactor(arg) for arg in sys.argv])
         self.push_webhook: PushWebhook | None = None
         if self.settings.push_webhook_path:
             from podkit.git_sync.push import PushWebhook
@@ -378,8 +382,6 @@ class GitSync(Service[GitSyncSettings]):
         ):
             if getattr(s, name):
                 out.append(f"--{name.replace('_', '-')} is deprecated, use {new}")
-        if s.http_pprof:
-            out.append("--http-pprof is accepted but serves nothing: there is no Go runtime")
         return out
 
 

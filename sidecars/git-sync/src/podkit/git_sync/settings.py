@@ -446,7 +446,8 @@ class GitSyncSettings(ServiceSettings):
     )
     http_pprof: bool = setting(
         default=False,
-        help="accepted for compatibility; Go's pprof endpoints have no Python equivalent",
+        help="enable the profiling endpoints on git-sync's HTTP endpoint at /debug/pprof/ "
+        "(Python's equivalents: thread and task stacks, sampled stack profiles)",
         group="http",
     )
     verbose: int = setting(
