@@ -181,8 +181,8 @@ def test_env_vars_old_spellings_and_flags_win() -> None:
     assert s.period == 90.0
     assert s.ssh_known_hosts is False
     assert s.ssh_key_file == ["/keys/a"]
-    assert s.resolved_verbose == 4
-    assert s.resolved_link == "app.git"
+    assert s.verbose == 4
+    assert s.link == "app.git"
     assert any("GIT_KNOWN_HOSTS is deprecated" in notice for notice in s.notices)
 
 
@@ -191,13 +191,18 @@ def test_v3_flags_still_work() -> None:
         [*BASE, "--branch=stable", "--dest=current", "--wait=2.5", "--timeout=7", "--v=2"],
         {"GIT_SYNC_MAX_SYNC_FAILURES": "3", "GIT_SYNC_HOOK_COMMAND": "/bin/true"},
     )
-    assert s.resolved_ref == "stable"
-    assert s.resolved_link == "current"
-    assert s.resolved_period == 2.5
-    assert s.resolved_sync_timeout == 7.0
-    assert s.resolved_max_failures == 3
-    assert s.resolved_exechook_command == "/bin/true"
-    assert s.resolved_verbose == 2
+    # folded once into the v4 settings, which are all the code reads
+    assert s.ref == "stable"
+    assert s.link == "current"
+    assert s.period == 2.5
+    assert s.sync_timeout == 7.0
+    assert s.max_failures == 3
+    assert s.exechook_command == "/bin/true"
+    assert s.verbose == 2
+    assert (s.branch, s.dest, s.wait, s.timeout, s.v) == ("", "", 0.0, 0, -1)
+    assert "setting --ref from deprecated --branch" in s.deprecations
+    assert s.replace(period=3.0).period == 3.0  # a copy keeps what was folded
+    assert s.replace(period=3.0).ref == "stable"
     assert GitSyncSettings.load([*BASE, "--ssh"], {}).ssh is True
 
 
@@ -208,11 +213,20 @@ def test_verbose_maps_to_a_log_level() -> None:
     assert GitSync(s).log_level() == "warning"
 
 
+def test_credentials_in_an_http_repo_url_become_the_username_and_password() -> None:
+    s = GitSyncSettings.load(["--root=/r", "--repo=https://bob:pw-777@example.com/org/app"], {})
+    assert (s.repo, s.username, s.password) == ("https://example.com/org/app", "bob", "pw-777")
+    assert "pw-777" in s.secrets()
+    assert s.replace(period=1.0).repo == "https://example.com/org/app"
+    ssh = GitSyncSettings.load(["--root=/r", "--repo=ssh://git@example.com/org/app"], {})
+    assert (ssh.repo, ssh.username) == ("ssh://git@example.com/org/app", "")
+
+
 def test_init_values_default_to_the_steady_ones() -> None:
     s = GitSyncSettings.load([*BASE, "--period=5s", "--max-failures=4"], {})
-    assert (s.resolved_init_period, s.resolved_init_max_failures) == (5.0, 4)
+    assert (s.init_period, s.init_max_failures) == (5.0, 4)
     s = GitSyncSettings.load([*BASE, "--init-period=100ms", "--init-max-failures=-1"], {})
-    assert (s.resolved_init_period, s.resolved_init_max_failures) == (0.1, -1)
+    assert (s.init_period, s.init_max_failures) == (0.1, -1)
 
 
 @pytest.mark.parametrize(
@@ -254,8 +268,5 @@ def test_credential_values_are_secrets() -> None:
     assert "pw-123456" not in repr(s)
     assert s.webhook_success_status == 200
     assert (
-        GitSyncSettings.load(
-            [*BASE, "--webhook-success-status=-1"], {}
-        ).resolved_webhook_success_status
-        == 0
+        GitSyncSettings.load([*BASE, "--webhook-success-status=-1"], {}).webhook_success_status == 0
     )

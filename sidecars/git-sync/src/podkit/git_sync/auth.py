@@ -196,7 +196,7 @@ class GitAuth:
                 raise
             if metrics is not None:
                 metrics.askpass_calls.inc("success")
-            lines.insert(0, _store_line(self.settings.resolved_repo, username, password))
+            lines.insert(0, _store_line(self.settings.repo, username, password))
         if self.github_app is not None:
             from podkit.git_sync.github_app import USERNAME as GITHUB_APP_USERNAME
             from podkit.git_sync.github_app import GitHubAppError
@@ -209,7 +209,7 @@ class GitAuth:
                 raise AuthError(str(exc)) from None
             if refreshed and metrics is not None:
                 metrics.github_app_token_refreshes.inc("success")
-            lines.insert(0, _store_line(self.settings.resolved_repo, GITHUB_APP_USERNAME, token))
+            lines.insert(0, _store_line(self.settings.repo, GITHUB_APP_USERNAME, token))
         self._write_store(lines)
 
     def _password(self, cred: Credential) -> str:

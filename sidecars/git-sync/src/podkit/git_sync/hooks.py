@@ -2,25 +2,27 @@
 
 A :class:`HookRunner` owns one hook and a one-slot mailbox: :meth:`HookRunner.send` replaces any
 hash still waiting, so a hook that is slow or failing runs only for the newest hash, never a
-backlog. A failed run is retried after the hook's backoff (with the newest hash by then), until it
-succeeds; in ``--one-time`` mode the first outcome is final and :meth:`HookRunner.wait_result`
-returns it. :class:`ExecHook` runs a command (no shell, no arguments) in the hash's worktree with
-``GITSYNC_HASH`` set; :class:`WebHook` sends ``--webhook-method`` to ``--webhook-url`` with the
-``Gitsync-Hash`` header and checks the status (0: fire and forget). The pre-publish hook is an
-:class:`ExecHook` called directly by the sync, with :func:`run_with_retries`.
+backlog. A failed run is retried after the hook's backoff (with the newest hash by then) until it
+succeeds, by :func:`retry_until_ok`, the one retry loop; in ``--one-time`` mode the first outcome
+is final and :meth:`HookRunner.wait_result` returns it. :class:`ExecHook` runs a command (no
+shell, no arguments) in the hash's worktree with ``GITSYNC_HASH`` set; :class:`WebHook` sends
+``--webhook-method`` to ``--webhook-url`` with the ``Gitsync-Hash`` header and checks the status
+(0: fire and forget). :class:`SyncHooks` is the one seam a sync calls out through: credentials
+before it, the pre-publish hook before the link swap, the touch file and the runners after.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from podkit.core import get_logger
 from podkit.git_sync.gitcmd import CommandError, run_command
 from podkit.git_sync.metrics import GitSyncMetrics
+from podkit.git_sync.touchfile import touch
 
 if TYPE_CHECKING:
     import aiohttp
@@ -110,20 +112,33 @@ class WebHook:
             self._session = None
 
 
-async def run_with_retries(hook: Hook, sha: str, backoff: float, metrics: GitSyncMetrics) -> None:
-    """Run ``hook`` until it succeeds, waiting ``backoff`` between attempts."""
+async def run_counted(hook: Hook, sha: str, metrics: GitSyncMetrics) -> HookError | None:
+    """Run ``hook`` once for ``sha``, count it in ``metrics``; the error, if it failed."""
+    started = time.monotonic()
+    try:
+        await hook.run(sha)
+    except HookError as exc:
+        metrics.hook_runs.labels(hook.name, "error").inc()
+        return exc
+    metrics.hook_runs.labels(hook.name, "success").inc()
+    log.info(f"{hook.name} succeeded", hash=sha, seconds=round(time.monotonic() - started, 3))
+    return None
+
+
+async def retry_until_ok(
+    hook: Hook, newest: Callable[[], str], backoff: float, metrics: GitSyncMetrics
+) -> str:
+    """Run ``hook`` until a run succeeds, ``backoff`` apart, each time with the hash ``newest``
+    names then (a newer one may have come meanwhile); returns the hash that succeeded."""
     while True:
-        try:
-            await hook.run(sha)
-        except HookError as exc:
-            metrics.hook_runs.labels(hook.name, "error").inc()
-            log.error(
-                f"{hook.name} failed; will retry", hash=sha, retry_seconds=backoff, error=str(exc)
-            )
-            await asyncio.sleep(backoff)
-            continue
-        metrics.hook_runs.labels(hook.name, "success").inc()
-        return
+        sha = newest()
+        error = await run_counted(hook, sha, metrics)
+        if error is None:
+            return sha
+        log.error(
+            f"{hook.name} failed; will retry", hash=sha, retry_seconds=backoff, error=str(error)
+        )
+        await asyncio.sleep(backoff)
 
 
 class HookRunner:
@@ -159,40 +174,82 @@ class HookRunner:
         if not result.done():
             result.set_result(ok)
 
+    def _newest(self) -> str:
+        assert self._pending is not None  # only called once a hash was sent
+        return self._pending
+
     async def loop(self) -> None:
         """The background task: run the hook for each newest hash, retrying after backoff."""
         while True:
             await self._wake.wait()
             self._wake.clear()
-            sha = self._pending
-            if sha is None:
+            if self._pending is None:
                 continue
-            started = time.monotonic()
-            try:
-                await self.hook.run(sha)
-            except HookError as exc:
-                self.metrics.hook_runs.labels(self.hook.name, "error").inc()
-                if self.one_time:
-                    log.error(f"{self.hook.name} failed", hash=sha, error=str(exc))
-                    self._pending = None
-                    self._report(False)
-                    continue
-                log.error(
-                    f"{self.hook.name} failed; will retry",
-                    hash=sha,
-                    retry_seconds=self.backoff,
-                    error=str(exc),
-                )
-                await asyncio.sleep(self.backoff)
-                # retry with the newest hash (a newer one may have arrived meanwhile)
-                self._wake.set()
+            if self.one_time:  # the first outcome is final
+                sha = self._pending
+                error = await run_counted(self.hook, sha, self.metrics)
+                if error is not None:
+                    log.error(f"{self.hook.name} failed", hash=sha, error=str(error))
+                self._pending = None
+                self._report(error is None)
                 continue
-            self.metrics.hook_runs.labels(self.hook.name, "success").inc()
-            log.info(
-                f"{self.hook.name} succeeded",
-                hash=sha,
-                seconds=round(time.monotonic() - started, 3),
-            )
+            sha = await retry_until_ok(self.hook, self._newest, self.backoff, self.metrics)
             if self._pending == sha:
                 self._pending = None
             self._report(True)
+
+
+class SyncHooks:
+    """The one seam through which a sync calls out, at its three points.
+
+    Before a sync: :meth:`before_sync` refreshes the credentials (password files, the askpass
+    URL, the GitHub App token). Before the link swap: :meth:`before_publish` runs the pre-publish
+    hook in the new worktree until it succeeds (the sync's deadline bounds it). After a publish
+    (and after the first sync): :meth:`after_publish` touches ``--touch-file`` and hands the
+    hash to the exec hook's and webhook's runners.
+    """
+
+    def __init__(
+        self,
+        metrics: GitSyncMetrics,
+        *,
+        refresh: Callable[[], Awaitable[None]] | None = None,
+        pre_publish: ExecHook | None = None,
+        pre_publish_backoff: float = 3.0,
+        runners: Sequence[HookRunner] = (),
+        touch_file: Path | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.refresh = refresh
+        self.pre_publish = pre_publish
+        self.pre_publish_backoff = pre_publish_backoff
+        self.runners = list(runners)
+        self.touch_file = touch_file
+
+    async def before_sync(self) -> None:
+        if self.refresh is not None:
+            await self.refresh()
+
+    async def before_publish(self, sha: str) -> None:
+        if self.pre_publish is not None:
+            await retry_until_ok(
+                self.pre_publish, lambda: sha, self.pre_publish_backoff, self.metrics
+            )
+
+    def after_publish(self, sha: str) -> None:
+        if self.touch_file is not None:
+            try:
+                touch(self.touch_file)
+            except OSError as exc:
+                log.error(
+                    "failed to touch the touch-file", path=str(self.touch_file), error=str(exc)
+                )
+        for runner in self.runners:
+            runner.send(sha)
+
+    async def one_time_results(self) -> bool:
+        """In ``--one-time`` mode: whether every hook's first run succeeded."""
+        ok = True
+        for runner in self.runners:
+            ok = await runner.wait_result() and ok
+        return ok

@@ -33,12 +33,11 @@ from podkit.git_sync import __version__
 from podkit.git_sync.auth import GitAuth, sweep_private_dirs
 from podkit.git_sync.errorfile import ErrorFile
 from podkit.git_sync.gitcmd import scrubbed_environ
-from podkit.git_sync.hooks import ExecHook, HookRunner, WebHook
+from podkit.git_sync.hooks import ExecHook, HookRunner, SyncHooks, WebHook
 from podkit.git_sync.metrics import GitSyncMetrics, render
 from podkit.git_sync.repo import Repo, is_sha
 from podkit.git_sync.settings import GitSyncSettings
 from podkit.git_sync.sync import Outcome, Syncer
-from podkit.git_sync.touchfile import touch
 from podkit.git_sync.worktree import Worktrees
 
 if TYPE_CHECKING:
@@ -132,14 +131,14 @@ class GitSync(Service[GitSyncSettings]):
     def log_level(self) -> str | int:
         if self.settings.log_level != "info":
             return self.settings.log_level
-        return logging.INFO - self.settings.resolved_verbose
+        return logging.INFO - self.settings.verbose
 
     def metrics_enabled(self) -> bool:
         return self.settings.http_metrics
 
     async def on_start(self) -> None:
         s = self.settings
-        for notice in self._deprecations():
+        for notice in s.deprecations:
             self.log.warning(notice)
         if shutil.which(s.git) is None:
             raise RuntimeError(f"git executable not found: {s.git!r} (--git)")
@@ -148,7 +147,7 @@ class GitSync(Service[GitSyncSettings]):
         if s.add_user:
             _add_user()
         self.root = _prepare_root(s.root)
-        self.link = _abs(s.resolved_link, self.root) or self.root / "link"
+        self.link = _abs(s.link, self.root) or self.root / "link"
         self.error_file = ErrorFile(_abs(s.error_file, self.root), self.log.child("errorfile"))
         self.touch_file = _abs(s.touch_file, self.root)
         swept = await asyncio.to_thread(sweep_private_dirs)
@@ -157,7 +156,7 @@ class GitSync(Service[GitSyncSettings]):
         self._auth = GitAuth(s, self.log.child("auth"))
         await self._auth.configure()
         git = self._auth.git
-        self.repo = Repo(git, self.root, s.resolved_repo)
+        self.repo = Repo(git, self.root, s.repo)
         self.worktrees = Worktrees(git, self.root, self.link)
         await asyncio.to_thread(self.repo.recover)
         if (self.root / ".git").is_dir():
@@ -172,11 +171,10 @@ class GitSync(Service[GitSyncSettings]):
                 s.pre_publish_exechook_timeout,
                 hook_env,
             )
-        self.syncer = Syncer(s, self.repo, self.worktrees, self.metrics, pre_publish)
-        if s.resolved_exechook_command:
+        if s.exechook_command:
             hook = ExecHook(
                 "exechook",
-                s.resolved_exechook_command,
+                s.exechook_command,
                 self.worktrees.path_for,
                 s.exechook_timeout,
                 hook_env,
@@ -186,7 +184,7 @@ class GitSync(Service[GitSyncSettings]):
             self._webhook = WebHook(
                 s.webhook_url,
                 s.webhook_method,
-                s.resolved_webhook_success_status,
+                s.webhook_success_status,
                 s.webhook_timeout,
             )
             self._runners.append(
@@ -194,14 +192,28 @@ class GitSync(Service[GitSyncSettings]):
             )
         for runner in self._runners:
             self.spawn(runner.loop(), runner.hook.name)
+        auth = self._auth
+
+        async def refresh() -> None:
+            await auth.refresh(metrics=self.metrics)
+
+        self.hooks = SyncHooks(
+            self.metrics,
+            refresh=refresh,
+            pre_publish=pre_publish,
+            pre_publish_backoff=s.pre_publish_exechook_backoff,
+            runners=self._runners,
+            touch_file=self.touch_file,
+        )
+        self.syncer = Syncer(s, self.repo, self.worktrees, self.metrics, self.hooks)
         self._install_signal()
         self.health.not_ready("first-sync", "waiting for the first sync")
         if self.push_webhook is not None:
             self.log.info("push webhook enabled", path=s.push_webhook_path)
         self.log.info(
             "starting",
-            repo=s.resolved_repo,
-            ref=s.resolved_ref,
+            repo=s.repo,
+            ref=s.ref,
             root=str(self.root),
             link=str(self.link),
             git=s.git,
@@ -241,10 +253,12 @@ class GitSync(Service[GitSyncSettings]):
                 await self._after_failure()
                 self.metrics.sync_done("error", time.monotonic() - started)
                 self.failures += 1
-                limit = s.resolved_init_max_failures if not self.synced else s.resolved_max_failures
-                self.error_file.write(
-                    "error syncing repo", exc, failCount=self.failures, ref=s.resolved_ref
+                limit = (
+                    s.max_failures
+                    if self.synced or s.init_max_failures is None
+                    else (s.init_max_failures)
                 )
+                self.error_file.write("error syncing repo", exc, failCount=self.failures, ref=s.ref)
                 if limit >= 0 and self.failures > limit:
                     self.log.error(
                         "too many failures, aborting",
@@ -253,7 +267,7 @@ class GitSync(Service[GitSyncSettings]):
                     )
                     self.finish(1)
                     return
-                cap = s.resolved_init_period if not self.synced else s.resolved_period
+                cap = s.init_period if not self.synced and s.init_period is not None else s.period
                 delay = backoff_delay(self.failures, cap)
                 self.log.error(
                     "error syncing repo, will retry",
@@ -268,17 +282,7 @@ class GitSync(Service[GitSyncSettings]):
             self.health.ready("first-sync")
             if outcome.changed or self.sync_count == 0:
                 self.last_hash = outcome.sha
-                if self.touch_file is not None:
-                    try:
-                        touch(self.touch_file)
-                    except OSError as exc:
-                        self.log.error(
-                            "failed to touch the touch-file",
-                            path=str(self.touch_file),
-                            error=str(exc),
-                        )
-                for runner in self._runners:
-                    runner.send(outcome.sha)
+                self.hooks.after_publish(outcome.sha)
                 self.metrics.sync_done("success", time.monotonic() - started)
             else:
                 self.metrics.sync_done("noop", time.monotonic() - started)
@@ -289,34 +293,29 @@ class GitSync(Service[GitSyncSettings]):
             self.failures = 0
             self.error_file.remove()
             if s.one_time:
-                code = 0
-                for runner in self._runners:
-                    if not await runner.wait_result():
-                        code = 1
+                code = 0 if await self.hooks.one_time_results() else 1
                 self.log.info("exiting after one sync", status=code)
                 self.finish(code)
                 return
-            if is_sha(s.resolved_ref) and outcome.sha == s.resolved_ref.lower():
-                self.log.info("ref is a commit hash; no further sync needed", ref=s.resolved_ref)
+            if is_sha(s.ref) and outcome.sha == s.ref.lower():
+                self.log.info("ref is a commit hash; no further sync needed", ref=s.ref)
                 return
-            await self._sleep(s.resolved_period)
+            await self._sleep(s.period)
 
     async def _attempt(self) -> Outcome:
-        assert self._auth is not None
         s = self.settings
         try:
-            async with asyncio.timeout(s.resolved_sync_timeout):
-                await self._auth.refresh(metrics=self.metrics)
+            async with asyncio.timeout(s.sync_timeout):
                 return await self.syncer.sync()
         except TimeoutError:
             raise SyncTimeout(
-                f"the sync did not finish within --sync-timeout={s.resolved_sync_timeout:g}s "
+                f"the sync did not finish within --sync-timeout={s.sync_timeout:g}s "
                 "(git was stopped)"
             ) from None
 
     async def _after_failure(self) -> None:
         try:
-            async with asyncio.timeout(self.settings.resolved_sync_timeout):
+            async with asyncio.timeout(self.settings.sync_timeout):
                 await self.repo.after_failure()
         except (Exception, TimeoutError) as exc:
             self.log.error("cleaning up after the failed sync failed", error=one_line(exc))
@@ -324,7 +323,7 @@ class GitSync(Service[GitSyncSettings]):
     async def _cleanup(self) -> None:
         s = self.settings
         try:
-            async with asyncio.timeout(s.resolved_sync_timeout):
+            async with asyncio.timeout(s.sync_timeout):
                 await self.worktrees.cleanup(s.stale_worktree_timeout, s.git_gc)
         except (Exception, TimeoutError) as exc:
             self.log.error("git cleanup failed", error=one_line(exc))
@@ -355,7 +354,7 @@ class GitSync(Service[GitSyncSettings]):
         return response
 
     def _install_signal(self) -> None:
-        sig = self.settings.resolved_signal
+        sig = self.settings.sync_signal
         if sig is None:
             return
         try:
@@ -367,22 +366,6 @@ class GitSync(Service[GitSyncSettings]):
             return
         self._signal = sig
         self.log.debug("installed signal handler", signal=sig.name)
-
-    def _deprecations(self) -> list[str]:
-        s = self.settings
-        out = []
-        for name, new in (
-            ("branch", "--ref"),
-            ("rev", "--ref"),
-            ("dest", "--link"),
-            ("wait", "--period"),
-            ("timeout", "--sync-timeout"),
-            ("max_sync_failures", "--max-failures"),
-            ("sync_hook_command", "--exechook-command"),
-        ):
-            if getattr(s, name):
-                out.append(f"--{name.replace('_', '-')} is deprecated, use {new}")
-        return out
 
 
 class RootError(Exception):

@@ -4,9 +4,10 @@ Each flag keeps v4's name, default and meaning; each env var is ``GITSYNC_<NAME>
 still accepts the deprecated ``GIT_SYNC_<NAME>`` (or a v3 name such as ``GIT_KNOWN_HOSTS``) so do
 we. The v3 flags v4 still accepts (``--branch``, ``--rev``, ``--dest``, ``--wait``, ``--timeout``,
 ``--max-sync-failures``, ``--sync-hook-command``, ``--password``, ``--v``, ``--ssh``,
-``--change-permissions``) are hidden from ``--help`` and folded into their v4 counterparts by the
-``resolved_*`` properties. Cross-flag rules are checked in :meth:`GitSyncSettings.check`; a broken
-rule is a :class:`~podkit.core.SettingsError` (one line, exit 2).
+``--change-permissions``) are hidden from ``--help`` and folded into their v4 counterparts once,
+when the settings are checked, so the code reads only the v4 settings. Cross-flag rules are
+checked in :meth:`GitSyncSettings.check`; a broken rule is a :class:`~podkit.core.SettingsError`
+(one line, exit 2).
 """
 
 from __future__ import annotations
@@ -512,71 +513,80 @@ class GitSyncSettings(ServiceSettings):
         help="DEPRECATED: use -v or --verbose instead",
     )
 
-    # --- derived values ------------------------------------------------------------------------
+    # --- resolution: the v3 spellings folded into the v4 settings, once ---------------------
 
-    @property
-    def resolved_ref(self) -> str:
+    def _resolve(self) -> None:
+        """Fold what v4 still accepts into the settings the code reads, as git-sync does at
+        start-up: the deprecated flags are then empty, ``--link`` defaults to the leaf of
+        ``--repo``, ``--init-period`` / ``--init-max-failures`` to their loop settings, and an
+        http(s) ``--repo`` with ``user:password@`` gives ``--username`` and the password and
+        loses them. Idempotent, so :meth:`replace` and a re-check keep the values."""
+        notices: list[str] = []
+
+        def fold(name: str, value: object, old: str, new: str) -> None:
+            object.__setattr__(self, name, value)
+            notices.append(f"setting {new} from deprecated {old}")
+
         if self.branch and self.rev in ("", "HEAD"):
-            return self.branch
-        if self.rev and not self.branch:
-            return self.rev
-        return self.ref
-
-    @property
-    def resolved_repo(self) -> str:
-        """``--repo`` without credentials (an http(s) URL's user:password moves to the credentials)."""
+            fold("ref", self.branch, "--branch", "--ref")
+        elif self.rev and not self.branch:
+            fold("ref", self.rev, "--rev", "--ref")
+        if self.dest:
+            fold("link", self.dest, "--dest", "--link")
+        if not self.link:
+            steps = [step for step in self.repo.strip("/").split("/") if step]
+            leaf = steps[-1] if steps else "repo"
+            object.__setattr__(self, "link", leaf.rsplit(":", 1)[-1] or "repo")
+        if self.wait:
+            fold("period", int(self.wait * 1000) / 1000, "--wait", "--period")
+        if self.timeout:
+            fold("sync_timeout", float(self.timeout), "--timeout", "--sync-timeout")
+        if self.max_sync_failures:
+            fold("max_failures", self.max_sync_failures, "--max-sync-failures", "--max-failures")
+        if self.sync_hook_command:
+            fold(
+                "exechook_command",
+                self.sync_hook_command,
+                "--sync-hook-command",
+                "--exechook-command",
+            )
+        if self.v >= 0:
+            fold("verbose", self.v, "--v", "-v/--verbose")
+        for name, empty in (
+            ("branch", ""),
+            ("rev", ""),
+            ("dest", ""),
+            ("wait", 0.0),
+            ("timeout", 0),
+            ("max_sync_failures", 0),
+            ("sync_hook_command", ""),
+            ("v", -1),
+        ):
+            object.__setattr__(self, name, empty)
+        if self.init_period is None:
+            object.__setattr__(self, "init_period", self.period)
+        if self.init_max_failures is None:
+            object.__setattr__(self, "init_max_failures", self.max_failures)
+        if self.webhook_success_status == -1:  # v3: -1 and 0 both meant "don't check"
+            object.__setattr__(self, "webhook_success_status", 0)
         parts = urlsplit(self.repo)
         if not self.username and parts.scheme in ("http", "https") and "@" in parts.netloc:
+            object.__setattr__(self, "username", parts.username or "")
+            if parts.password is not None:
+                object.__setattr__(self, "password", parts.password)
             host = parts.netloc.rsplit("@", 1)[1]
-            return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-        return self.repo
+            bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+            object.__setattr__(self, "repo", bare)
+        object.__setattr__(self, "_deprecations", getattr(self, "_deprecations", []) + notices)
 
     @property
-    def resolved_link(self) -> str:
-        if self.dest:
-            return self.dest
-        if self.link:
-            return self.link
-        parts = [part for part in self.repo.strip("/").split("/") if part]
-        leaf = parts[-1] if parts else "repo"
-        return leaf.rsplit(":", 1)[-1] or "repo"
+    def deprecations(self) -> list[str]:
+        """What :meth:`_resolve` folded from a deprecated flag, for the service to log."""
+        return list(getattr(self, "_deprecations", []))
 
     @property
-    def resolved_period(self) -> float:
-        return self.wait if self.wait else self.period
-
-    @property
-    def resolved_init_period(self) -> float:
-        return self.init_period if self.init_period is not None else self.resolved_period
-
-    @property
-    def resolved_sync_timeout(self) -> float:
-        return float(self.timeout) if self.timeout else self.sync_timeout
-
-    @property
-    def resolved_max_failures(self) -> int:
-        return self.max_sync_failures if self.max_sync_failures else self.max_failures
-
-    @property
-    def resolved_init_max_failures(self) -> int:
-        if self.init_max_failures is not None:
-            return self.init_max_failures
-        return self.resolved_max_failures
-
-    @property
-    def resolved_exechook_command(self) -> str:
-        return self.sync_hook_command or self.exechook_command
-
-    @property
-    def resolved_webhook_success_status(self) -> int:
-        return 0 if self.webhook_success_status == -1 else self.webhook_success_status
-
-    @property
-    def resolved_verbose(self) -> int:
-        return self.v if self.v >= 0 else self.verbose
-
-    @property
-    def resolved_signal(self) -> signal.Signals | None:
+    def sync_signal(self) -> signal.Signals | None:
+        """``--sync-on-signal`` as a signal (checked at load)."""
         return parse_signal(self.sync_on_signal) if self.sync_on_signal else None
 
     @property
@@ -587,12 +597,8 @@ class GitSyncSettings(ServiceSettings):
     def credentials(self) -> list[Credential]:
         """Every credential: ``--username`` (with the password) first, then each ``--credential``."""
         out: list[Credential] = []
-        username, password = self.username, self.password
-        parts = urlsplit(self.repo)
-        if not username and parts.scheme in ("http", "https") and parts.username:
-            username, password = parts.username, parts.password or ""
-        if username:
-            out.append(Credential(self.resolved_repo, username, password, self.password_file))
+        if self.username:
+            out.append(Credential(self.repo, self.username, self.password, self.password_file))
         for group in self.credential:
             out.extend(group)
         return out
@@ -614,6 +620,8 @@ class GitSyncSettings(ServiceSettings):
     def check(self) -> None:
         if self.man:
             return  # --man prints the manual whatever else is given
+        self._check_deprecated()
+        self._resolve()
         self._check_required()
         self._check_loop()
         self._check_hooks()
@@ -625,16 +633,27 @@ class GitSyncSettings(ServiceSettings):
         if self.admin_listen is None and self.http_pprof:
             raise SettingsError("--http-bind must be specified when --http-pprof is set")
 
+    def _check_deprecated(self) -> None:
+        """What must be checked before :meth:`_resolve` folds the v3 spellings away."""
+        if self.branch and self.rev not in ("", "HEAD"):
+            raise SettingsError(
+                "can't set --ref from deprecated --branch and --rev (one or the other is OK)"
+            )
+        if self.username and urlsplit(self.repo).username:
+            raise SettingsError(
+                "credentials may not be specified in --repo when --username is specified"
+            )
+        if not self.username and self.password and not urlsplit(self.repo).password:
+            raise SettingsError(
+                "$GITSYNC_PASSWORD may only be specified when --username is specified"
+            )
+
     def _check_required(self) -> None:
         if not self.root:
             raise SettingsError("--root (env GITSYNC_ROOT) must be specified")
         if not self.repo:
             raise SettingsError("--repo (env GITSYNC_REPO) must be specified")
-        if self.branch and self.rev not in ("", "HEAD"):
-            raise SettingsError(
-                "can't set --ref from deprecated --branch and --rev (one or the other is OK)"
-            )
-        if not self.resolved_ref:
+        if not self.ref:
             raise SettingsError("--ref (env GITSYNC_REF) must be specified")
         if self.depth < 0:
             raise SettingsError("--depth must be greater than or equal to 0")
@@ -644,11 +663,11 @@ class GitSyncSettings(ServiceSettings):
             raise SettingsError("--stale-worktree-timeout must not be negative")
 
     def _check_loop(self) -> None:
-        if self.resolved_period < 0.01:
+        if self.period < 0.01:
             raise SettingsError("--period must be at least 10ms")
         if self.init_period is not None and self.init_period < 0.01:
             raise SettingsError("--init-period must be at least 10ms")
-        if self.resolved_sync_timeout < 0.01:
+        if self.sync_timeout < 0.01:
             raise SettingsError("--sync-timeout must be at least 10ms")
         if self.sync_on_signal:
             try:
@@ -660,7 +679,7 @@ class GitSyncSettings(ServiceSettings):
                 ) from None
 
     def _check_hooks(self) -> None:
-        if self.resolved_exechook_command:
+        if self.exechook_command:
             if self.exechook_timeout < 1:
                 raise SettingsError("--exechook-timeout must be at least 1s")
             if self.exechook_backoff < 1:
@@ -671,7 +690,7 @@ class GitSyncSettings(ServiceSettings):
             if self.pre_publish_exechook_backoff < 1:
                 raise SettingsError("--pre-publish-exechook-backoff must be at least 1s")
         if self.webhook_url:
-            if self.resolved_webhook_success_status < 0:
+            if self.webhook_success_status < 0:
                 raise SettingsError("--webhook-success-status must be a valid HTTP code or 0")
             if self.webhook_timeout < 1:
                 raise SettingsError("--webhook-timeout must be at least 1s")
@@ -689,15 +708,7 @@ class GitSyncSettings(ServiceSettings):
                 raise SettingsError(
                     "only one of $GITSYNC_PASSWORD and --password-file may be specified"
                 )
-            if urlsplit(self.repo).username:
-                raise SettingsError(
-                    "credentials may not be specified in --repo when --username is specified"
-                )
         else:
-            if self.password and not urlsplit(self.repo).password:
-                raise SettingsError(
-                    "$GITSYNC_PASSWORD may only be specified when --username is specified"
-                )
             if self.password_file:
                 raise SettingsError(
                     "--password-file may only be specified when --username is specified"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podkit.core import get_logger
-from podkit.git_sync.hooks import ExecHook, run_with_retries
+from podkit.git_sync.hooks import SyncHooks
 from podkit.git_sync.metrics import GitSyncMetrics
 from podkit.git_sync.repo import FetchOptions, Repo, is_sha
 from podkit.git_sync.settings import GitSyncSettings
@@ -40,18 +40,19 @@ class Syncer:
         repo: Repo,
         worktrees: Worktrees,
         metrics: GitSyncMetrics,
-        pre_publish: ExecHook | None = None,
+        hooks: SyncHooks,
     ) -> None:
         self.settings = settings
         self.repo = repo
         self.worktrees = worktrees
         self.metrics = metrics
-        self.pre_publish = pre_publish
-        self.ref = settings.resolved_ref
+        self.hooks = hooks
+        self.ref = settings.ref
         self.options = FetchOptions(depth=settings.depth, filter=settings.filter)
         self.syncs = 0
 
     async def sync(self) -> Outcome:
+        await self.hooks.before_sync()
         await self.repo.ensure()
         current_path, current = self.worktrees.current()
         if self.syncs > 0 and current is not None and not is_sha(self.ref):
@@ -76,10 +77,7 @@ class Syncer:
             submodules=self.settings.submodules,
             depth=self.settings.depth,
         )
-        if self.pre_publish is not None:
-            await run_with_retries(
-                self.pre_publish, sha, self.settings.pre_publish_exechook_backoff, self.metrics
-            )
+        await self.hooks.before_publish(sha)
         self.worktrees.publish(sha)
         self.syncs += 1
         log.info("updated successfully", ref=self.ref, hash=sha, worktree=str(path))
