@@ -10,7 +10,15 @@ Run: ``uv run python benchmarks/git_sync.py [--quick]``. One run prints, side by
   same repository in this session: the aim is a poll that costs about one ls-remote;
 * the peak RSS of the largest process (the sidecar or one of its gits) while it clones a
   generated repository of 10,000 files and 1,000 commits (``--depth=1`` and full history), beside
-  a bare ``git clone`` of the same.
+  a bare ``git clone`` of the same, and the wall time of that first sync beside the clone's;
+* start-up: the CPU time of ``--version`` beside ``git --version``, and the CPU time the sidecar
+  spent before its first git command began (a ``--git`` wrapper reads its parent's
+  ``/proc/<pid>/stat`` when first called) beside one ``git ls-remote``;
+* the main process's own peak RSS (VmHWM) once it has synced the big repository, beside the peak
+  of ``git clone`` in the same run.
+
+git-sync itself (Go) cannot be built here, so push latency is shown beside the floor any poller
+has at ``--period=1s``: half a period plus one bare ``git clone --depth 1`` of the same repository.
 
 Everything is on 127.0.0.1 and under a temporary directory; nothing here is asserted.
 """
@@ -21,6 +29,7 @@ import argparse
 import hashlib
 import hmac
 import os
+import random
 import re
 import resource
 import shutil
@@ -135,8 +144,9 @@ def latency(base: Path, pushes: int, webhook: bool) -> list[float]:
     try:
         first = git("rev-parse", "HEAD", cwd=up.work)
         wait_for(lambda: link_hash(root / "html") == first)
+        rng = random.Random(7)
         for _ in range(pushes):
-            time.sleep(0.37)  # land at different points of the poll period
+            time.sleep(rng.uniform(0.05, 1.05))  # land anywhere in the poll period
             sha = up.push()
             pushed = time.monotonic()
             if webhook:
@@ -252,6 +262,53 @@ def peak_rss(argv: list[str]) -> tuple[float, float]:
     return usage.ru_maxrss / 1024, time.monotonic() - started
 
 
+def cpu_of_runs(argv: list[str], runs: int, env: dict[str, str] | None = None) -> float:
+    """Mean CPU seconds (user + system, children included) of running ``argv`` to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(runs):
+        subprocess.run(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True
+        )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) / runs
+
+
+def first_git_cpu(base: Path, runs: int) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) the sidecar spends from exec to starting its first git."""
+    up_url = f"file://{base / 'idle' / 'repo.git'}"
+    cpus: list[float] = []
+    walls: list[float] = []
+    for n in range(runs):
+        mark = base / f"first-git-{n}"
+        wrapper = base / f"first-git-{n}.sh"
+        wrapper.write_text(
+            f'#!/bin/sh\n[ -e {mark} ] || cat /proc/$PPID/stat > {mark}\nexec git "$@"\n'
+        )
+        wrapper.chmod(0o755)
+        started = time.monotonic()
+        proc = sidecar(
+            f"--repo={up_url}", f"--root={base / f'first-git-root-{n}'}", f"--git={wrapper}"
+        )
+        try:
+            wait_for(lambda mark=mark: mark.exists() and mark.stat().st_size > 0, step=0.001)
+            walls.append(time.monotonic() - started)
+            fields = mark.read_text().rsplit(")", 1)[1].split()
+            cpus.append((int(fields[11]) + int(fields[12])) / CLK_TCK)
+        finally:
+            stop(proc)
+    return statistics.median(cpus), statistics.median(walls)
+
+
+def main_process_rss(big: Path, root: Path) -> float:
+    """VmHWM (MiB) of the sidecar's own process once it has published ``big``."""
+    proc = sidecar(f"--repo=file://{big}", f"--root={root}", "--link=link", "--period=1h")
+    try:
+        wait_for(lambda: link_hash(root / "link") is not None, timeout=600, step=0.05)
+        return vm_hwm(proc.pid)
+    finally:
+        stop(proc)
+
+
 def row(name: str, ours: float, ref: float, unit: str, ref_name: str) -> str:
     ratio = ours / ref if ref else float("nan")
     return (
@@ -266,7 +323,7 @@ def main() -> int:
     if shutil.which("git") is None:
         print("git-sync benchmark needs git (apt-get install git)", file=sys.stderr)
         return 1
-    pushes = 3 if opts.quick else 8
+    pushes = 3 if opts.quick else 20
     files, commits = (2000, 200) if opts.quick else (10_000, 1_000)
     base = Path(tempfile.mkdtemp(prefix="podkit-bench-git-sync."))
     try:
@@ -275,7 +332,21 @@ def main() -> int:
         hook = latency(base, pushes, webhook=True)
         per_poll, polls, idle_rss = idle_poll(base, 3.0 if opts.quick else 8.0)
         ls_remote = ls_remote_cpu(base, 20)
+        version_cpu = cpu_of_runs([sys.executable, "-m", "podkit.git_sync", "--version"], 10)
+        git_version_cpu = cpu_of_runs(["git", "--version"], 10)
+        first_cpu, first_wall = first_git_cpu(base, 5)
+        floor_clone = peak_rss(
+            [
+                "git",
+                "clone",
+                "-q",
+                "--depth=1",
+                f"file://{base / 'idle' / 'repo.git'}",
+                str(base / "floor"),
+            ]
+        )[1]
         big = big_repo(base, files, commits)
+        own_rss = main_process_rss(big, base / "rss-root")
         clones: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
         for depth in ("1", "0"):
             ours = peak_rss(
@@ -338,6 +409,36 @@ def main() -> int:
             )
         )
         print(row(f"wall time of that clone, {label}", wall, ref_wall, "s", f"git clone ({label})"))
+    print(
+        row(
+            "push -> published, polling at 1s (median s)",
+            statistics.median(poll),
+            0.5 + floor_clone,
+            "s",
+            "1s/2 + git clone --depth 1",
+        )
+    )
+    print(row("CPU of --version", version_cpu, git_version_cpu, "s", "git --version"))
+    print(
+        row(
+            "CPU from exec to the first git command",
+            first_cpu,
+            ls_remote,
+            "s",
+            "one bare git ls-remote",
+        )
+    )
+    print(f"{'(wall time from exec to the first git command)':<44} {first_wall:>10.3f} s")
+    clone_peak = max(ref_rss for _, _, (ref_rss, _) in clones)
+    print(
+        row(
+            f"main process peak RSS, synced {files} files",
+            own_rss,
+            clone_peak,
+            "MiB",
+            "git clone (its peak)",
+        )
+    )
     print(f"\nsidecar's own peak RSS while polling: {idle_rss:.1f} MiB")
     print(f"pushes: {pushes}; polling latencies {', '.join(f'{x:.2f}' for x in poll)} s")
     print(f"webhook latencies {', '.join(f'{x:.3f}' for x in hook)} s")

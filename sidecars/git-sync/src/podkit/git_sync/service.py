@@ -87,6 +87,7 @@ class GitSync(Service[GitSyncSettings]):
         self.sync_count = 0
         self.failures = 0
         self._trigger = asyncio.Event()
+        self._cleaning: asyncio.Task[None] | None = None
         self._signal: signal.Signals | None = None
         self._auth: GitAuth | None = None
         self._runners: list[HookRunner] = []
@@ -245,6 +246,7 @@ class GitSync(Service[GitSyncSettings]):
     async def _loop(self) -> None:
         s = self.settings
         while not self.stopping:
+            await self._cleaned()
             started = time.monotonic()
             try:
                 async with self.work():
@@ -289,16 +291,20 @@ class GitSync(Service[GitSyncSettings]):
             self.sync_count += 1
             if first:
                 self.log.info("first sync done", hash=outcome.sha)
-            await self._cleanup()
+            # the cleanup (stale worktrees, prune, gc) runs while the loop waits for the next
+            # sync, not before the wait: a push made meanwhile is seen a cleanup sooner
+            self._cleaning = self.spawn(self._cleanup(), "cleanup")
             self.failures = 0
             self.error_file.remove()
             if s.one_time:
+                await self._cleaned()
                 code = 0 if await self.hooks.one_time_results() else 1
                 self.log.info("exiting after one sync", status=code)
                 self.finish(code)
                 return
             if is_sha(s.ref) and outcome.sha == s.ref.lower():
                 self.log.info("ref is a commit hash; no further sync needed", ref=s.ref)
+                await self._cleaned()
                 return
             await self._sleep(s.period)
 
@@ -312,6 +318,12 @@ class GitSync(Service[GitSyncSettings]):
                 f"the sync did not finish within --sync-timeout={s.sync_timeout:g}s "
                 "(git was stopped)"
             ) from None
+
+    async def _cleaned(self) -> None:
+        """Wait for the cleanup of the previous sync, if it still runs (never two gits at once)."""
+        if self._cleaning is not None:
+            await asyncio.wait({self._cleaning})
+            self._cleaning = None
 
     async def _after_failure(self) -> None:
         try:
