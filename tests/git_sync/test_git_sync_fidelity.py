@@ -174,3 +174,18 @@ async def test_askpass_credentials_are_stored_for_the_repository_url(
     assert link_hash(root / "link") == git("rev-parse", "HEAD", cwd=upstream.work)
     leftovers = [name for name in os.listdir(tmp_path) if name.startswith("podkit-git-sync.")]
     assert leftovers == []
+
+
+def test_a_root_owned_by_another_user_is_safe_for_git(upstream: Upstream, tmp_path: Path) -> None:
+    """git-sync marks every directory safe (a volume is often owned by another uid): git would
+    otherwise refuse the root with "detected dubious ownership"."""
+    root = tmp_path / "root"
+    assert run_sidecar(f"--repo={upstream.url}", f"--root={root}", "--one-time").returncode == 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            os.lchown(os.path.join(dirpath, name), 65534, 65534)
+    os.chown(root, 65534, 65534)
+    second = upstream.commit({"file": "two\n"}, "second")
+    result = run_sidecar(f"--repo={upstream.url}", f"--root={root}", "--one-time")
+    assert result.returncode == 0, result.stderr
+    assert link_hash(root / "repo.git") == second

@@ -109,6 +109,7 @@ class Repo:
             return
         self._ensured = False
         self.root.mkdir(parents=True, exist_ok=True)
+        fresh = False
         if not await self._usable():
             if any(self.root.iterdir()):
                 log.warning(
@@ -119,8 +120,13 @@ class Repo:
             else:
                 log.info("initialising the root repository", root=str(self.root))
             await self.git.run("init", "-q", "-b", "git-sync", cwd=self.root)
-            if not await self._usable():
+            if not self.git_dir.is_dir():
                 raise GitError(["git", "init"], None, "", f"can't initialise {self.root}")
+            fresh = self._checked = True  # a repository git just made needs no fsck
+        if fresh:  # no origin yet: one git instead of asking first
+            await self.git.run("remote", "add", "origin", self.remote, cwd=self.root)
+            self._ensured = True
+            return
         try:
             current = (await self.git.run("remote", "get-url", "origin", cwd=self.root)).strip()
         except GitError as exc:

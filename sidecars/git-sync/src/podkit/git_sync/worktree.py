@@ -129,7 +129,8 @@ class Worktrees:
                 stdin=patterns,
             )
         await self.git.run("reset", "--hard", "-q", sha, "--", cwd=path)
-        if submodules != "off":
+        # no .gitmodules: nothing to update (a sparse checkout may leave it out: ask git then)
+        if submodules != "off" and (sparse_file or (path / ".gitmodules").exists()):
             args = ["submodule", "update", "--init"]
             if submodules == "recursive":
                 args.append("--recursive")
