@@ -149,7 +149,7 @@ async def test_git_config_add_keeps_every_value_of_a_multi_valued_key(
     assert (tmp_path / "root" / "link" / "file").read_text() == "one\n"
 
 
-def test_bad_git_config_values_exit_2(tmp_path: Path) -> None:
+def test_bad_git_config_values_exit_1_as_in_git_sync(tmp_path: Path) -> None:
     for flag in (
         "--git-config-add=nocolon",
         "--git-config-add=nosection:x",
@@ -157,7 +157,7 @@ def test_bad_git_config_values_exit_2(tmp_path: Path) -> None:
         '--git-config="a.b',
     ):
         result = run_sidecar("--repo=file:///x", f"--root={tmp_path}", flag)
-        assert result.returncode == 2, (flag, result.stderr)
+        assert result.returncode == 1, (flag, result.stderr)
         assert "--git-config" in result.stderr
     with pytest.raises(SettingsError, match="--git-config-add"):
         GitSyncSettings(repo="file:///x", root=str(tmp_path), git_config_add=[":x"])

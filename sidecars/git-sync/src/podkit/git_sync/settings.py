@@ -6,8 +6,8 @@ we. The v3 flags v4 still accepts (``--branch``, ``--rev``, ``--dest``, ``--wait
 ``--max-sync-failures``, ``--sync-hook-command``, ``--password``, ``--v``, ``--ssh``,
 ``--change-permissions``) are hidden from ``--help`` and folded into their v4 counterparts once,
 when the settings are checked, so the code reads only the v4 settings. Cross-flag rules are
-checked in :meth:`GitSyncSettings.check`; a broken rule is a :class:`~podkit.core.SettingsError`
-(one line, exit 2).
+checked in :meth:`GitSyncSettings.check`; a broken rule is a :class:`ConfigError` (one line, exit
+1 as in git-sync; a value that does not parse exits 2, as pflag does).
 """
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ from podkit.core import values as v
 from podkit.git_sync.gitconfig import parse_git_config, parse_git_config_add
 
 SUBMODULES = ("recursive", "shallow", "off")
+
+
+class ConfigError(SettingsError):
+    """A cross-flag rule is broken (a bad value is a plain :class:`SettingsError`).
+
+    git-sync exits 1 for these and 2 for a flag it can't parse; the command does the same.
+    """
+
+
 GIT_GC = ("auto", "always", "aggressive", "off")
 
 
@@ -629,51 +638,51 @@ class GitSyncSettings(ServiceSettings):
         self._check_git_config()
         self._check_push_webhook()
         if self.admin_listen is None and self.http_metrics:
-            raise SettingsError("--http-bind must be specified when --http-metrics is set")
+            raise ConfigError("--http-bind must be specified when --http-metrics is set")
         if self.admin_listen is None and self.http_pprof:
-            raise SettingsError("--http-bind must be specified when --http-pprof is set")
+            raise ConfigError("--http-bind must be specified when --http-pprof is set")
 
     def _check_deprecated(self) -> None:
         """What must be checked before :meth:`_resolve` folds the v3 spellings away."""
         if self.branch and self.rev not in ("", "HEAD"):
-            raise SettingsError(
+            raise ConfigError(
                 "can't set --ref from deprecated --branch and --rev (one or the other is OK)"
             )
         if self.username and urlsplit(self.repo).username:
-            raise SettingsError(
+            raise ConfigError(
                 "credentials may not be specified in --repo when --username is specified"
             )
         if not self.username and self.password and not urlsplit(self.repo).password:
-            raise SettingsError(
+            raise ConfigError(
                 "$GITSYNC_PASSWORD may only be specified when --username is specified"
             )
 
     def _check_required(self) -> None:
         if not self.root:
-            raise SettingsError("--root (env GITSYNC_ROOT) must be specified")
+            raise ConfigError("--root (env GITSYNC_ROOT) must be specified")
         if not self.repo:
-            raise SettingsError("--repo (env GITSYNC_REPO) must be specified")
+            raise ConfigError("--repo (env GITSYNC_REPO) must be specified")
         if not self.ref:
-            raise SettingsError("--ref (env GITSYNC_REF) must be specified")
+            raise ConfigError("--ref (env GITSYNC_REF) must be specified")
         if self.depth < 0:
-            raise SettingsError("--depth must be greater than or equal to 0")
+            raise ConfigError("--depth must be greater than or equal to 0")
         if self.change_permissions:
-            raise SettingsError("deprecated flag --change-permissions is no longer supported")
+            raise ConfigError("deprecated flag --change-permissions is no longer supported")
         if self.stale_worktree_timeout < 0:
-            raise SettingsError("--stale-worktree-timeout must not be negative")
+            raise ConfigError("--stale-worktree-timeout must not be negative")
 
     def _check_loop(self) -> None:
         if self.period < 0.01:
-            raise SettingsError("--period must be at least 10ms")
+            raise ConfigError("--period must be at least 10ms")
         if self.init_period is not None and self.init_period < 0.01:
-            raise SettingsError("--init-period must be at least 10ms")
+            raise ConfigError("--init-period must be at least 10ms")
         if self.sync_timeout < 0.01:
-            raise SettingsError("--sync-timeout must be at least 10ms")
+            raise ConfigError("--sync-timeout must be at least 10ms")
         if self.sync_on_signal:
             try:
                 parse_signal(self.sync_on_signal)
             except ValueError:
-                raise SettingsError(
+                raise ConfigError(
                     f"--sync-on-signal must be a valid signal name or number, not "
                     f"{self.sync_on_signal!r}"
                 ) from None
@@ -681,61 +690,61 @@ class GitSyncSettings(ServiceSettings):
     def _check_hooks(self) -> None:
         if self.exechook_command:
             if self.exechook_timeout < 1:
-                raise SettingsError("--exechook-timeout must be at least 1s")
+                raise ConfigError("--exechook-timeout must be at least 1s")
             if self.exechook_backoff < 1:
-                raise SettingsError("--exechook-backoff must be at least 1s")
+                raise ConfigError("--exechook-backoff must be at least 1s")
         if self.pre_publish_exechook_command:
             if self.pre_publish_exechook_timeout < 1:
-                raise SettingsError("--pre-publish-exechook-timeout must be at least 1s")
+                raise ConfigError("--pre-publish-exechook-timeout must be at least 1s")
             if self.pre_publish_exechook_backoff < 1:
-                raise SettingsError("--pre-publish-exechook-backoff must be at least 1s")
+                raise ConfigError("--pre-publish-exechook-backoff must be at least 1s")
         if self.webhook_url:
             if self.webhook_success_status < 0:
-                raise SettingsError("--webhook-success-status must be a valid HTTP code or 0")
+                raise ConfigError("--webhook-success-status must be a valid HTTP code or 0")
             if self.webhook_timeout < 1:
-                raise SettingsError("--webhook-timeout must be at least 1s")
+                raise ConfigError("--webhook-timeout must be at least 1s")
             if self.webhook_backoff < 1:
-                raise SettingsError("--webhook-backoff must be at least 1s")
+                raise ConfigError("--webhook-backoff must be at least 1s")
 
     def _check_auth(self) -> None:
         if self.username:
             if not self.password and not self.password_file:
-                raise SettingsError(
+                raise ConfigError(
                     "$GITSYNC_PASSWORD or --password-file must be specified when --username is "
                     "specified"
                 )
             if self.password and self.password_file:
-                raise SettingsError(
+                raise ConfigError(
                     "only one of $GITSYNC_PASSWORD and --password-file may be specified"
                 )
         else:
             if self.password_file:
-                raise SettingsError(
+                raise ConfigError(
                     "--password-file may only be specified when --username is specified"
                 )
         if self.github_app_enabled:
             if self.github_app_application_id and self.github_app_client_id:
-                raise SettingsError(
+                raise ConfigError(
                     "only one of --github-app-application-id or --github-app-client-id may be "
                     "specified"
                 )
             if not self.github_app_installation_id:
-                raise SettingsError(
+                raise ConfigError(
                     "--github-app-installation-id must be specified when "
                     "--github-app-application-id or --github-app-client-id are specified"
                 )
             if bool(self.github_app_private_key) == bool(self.github_app_private_key_file):
-                raise SettingsError(
+                raise ConfigError(
                     "exactly one of $GITSYNC_GITHUB_APP_PRIVATE_KEY or "
                     "--github-app-private-key-file must be specified with GitHub app auth"
                 )
             if self.username or self.password or self.password_file:
-                raise SettingsError(
+                raise ConfigError(
                     "--username, $GITSYNC_PASSWORD and --password-file may not be used with "
                     "GitHub app auth"
                 )
         elif self.github_app_installation_id:
-            raise SettingsError(
+            raise ConfigError(
                 "--github-app-installation-id may only be specified with "
                 "--github-app-application-id or --github-app-client-id"
             )
@@ -744,32 +753,32 @@ class GitSyncSettings(ServiceSettings):
         try:
             parse_git_config(self.git_config)
         except ValueError as exc:
-            raise SettingsError(f"invalid --git-config: {exc}") from None
+            raise ConfigError(f"invalid --git-config: {exc}") from None
         for item in self.git_config_add:
             try:
                 parse_git_config_add(item)
             except ValueError as exc:
-                raise SettingsError(f"invalid --git-config-add: {exc}") from None
+                raise ConfigError(f"invalid --git-config-add: {exc}") from None
 
     def _check_push_webhook(self) -> None:
         secret = self.push_webhook_secret or self.push_webhook_secret_file
         if not self.push_webhook_path:
             if secret:
-                raise SettingsError(
+                raise ConfigError(
                     "$GITSYNC_PUSH_WEBHOOK_SECRET and --push-webhook-secret-file need "
                     "--push-webhook-path"
                 )
             return
         path = self.push_webhook_path
         if not path.startswith("/") or path in ("/", "/healthz", "/readyz", "/metrics"):
-            raise SettingsError(
+            raise ConfigError(
                 f"--push-webhook-path must be a path such as /push, not {path!r} (/, /healthz, "
                 "/readyz and /metrics are taken)"
             )
         if self.admin_listen is None:
-            raise SettingsError("--http-bind must be specified when --push-webhook-path is set")
+            raise ConfigError("--http-bind must be specified when --push-webhook-path is set")
         if bool(self.push_webhook_secret) == bool(self.push_webhook_secret_file):
-            raise SettingsError(
+            raise ConfigError(
                 "exactly one of $GITSYNC_PUSH_WEBHOOK_SECRET or --push-webhook-secret-file must "
                 "be specified with --push-webhook-path"
             )
