@@ -76,7 +76,7 @@ def test_wrong_password_fails_without_leaking_it(
     )
     assert result.returncode == 1
     error = (root / "error.json").read_text()
-    assert json.loads(error)["args"]["stderr"]
+    assert json.loads(error)["Args"]["stderr"]
     for text in (result.stderr, result.stdout, error):
         assert wrong not in text
     assert "Authentication failed" in error or "401" in error or "terminal prompts" in error

@@ -113,7 +113,7 @@ def test_slow_git_is_cut_off_by_sync_timeout(upstream: Upstream, tmp_path: Path)
     )
     assert result.returncode == 1, result.stderr
     error = json.loads((root / "error.json").read_text())
-    assert "--sync-timeout=1s" in error["err"]
+    assert "--sync-timeout=1s" in error["Err"]
     assert "--sync-timeout=1s" in result.stderr
     pid = int(pids.read_text().split()[0])
     wait_until(lambda: gone(pid), what="the slow git to be killed")

@@ -220,7 +220,7 @@ async def test_refused_token_fails_the_sync_and_is_counted(
         assert sync.metrics.github_app_token_refreshes.value("error") == 1
     assert github.refused == ["bad signature"]
     error = json.loads((root / "error.json").read_text())
-    assert "HTTP 401" in error["err"]
+    assert "HTTP 401" in error["Err"]
 
 
 def test_jwt_needs_an_rsa_pem_key() -> None:

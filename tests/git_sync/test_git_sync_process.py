@@ -89,10 +89,11 @@ def test_unreachable_remote_writes_the_error_file_and_exits_1(tmp_path: Path) ->
     assert result.stderr.count("error syncing repo, will retry") == 2
     assert "too many failures, aborting" in result.stderr
     error = json.loads((root / "error.json").read_text())
-    assert error["msg"] == "error syncing repo"
-    assert "ls-remote" in " ".join(error["args"]["command"]) or "fetch" in error["err"]
-    assert error["args"]["stderr"]
-    assert error["args"]["failCount"] == 3
+    assert error["Msg"] == "too many failures, aborting"  # git-sync's keys and message
+    assert "ls-remote" in " ".join(error["Args"]["command"]) or "fetch" in error["Err"]
+    assert error["Args"]["stderr"]
+    assert error["Args"]["failCount"] == 3
+    assert (root / "error.json").read_text().startswith('{"Msg":')  # one line, as Go writes it
 
 
 def test_error_file_is_removed_and_touch_file_touched_after_a_success(

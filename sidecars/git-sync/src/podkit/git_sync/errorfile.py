@@ -1,9 +1,12 @@
 """The ``--error-file``: the last sync error as JSON, for other containers and tooling to read.
 
-It holds ``msg`` (what failed), ``err`` (the error on one line), and ``args`` (for a failed git
-command: its argv and git's stderr; the consecutive failure count), like git-sync's. It is written
-atomically (a temporary file in the same directory, then a rename) and removed after the next
-successful sync. Everything in it passes the process-wide redactor, so no credential reaches it.
+It is what git-sync writes: one line of JSON, ``{"Msg":...,"Err":...,"Args":{...}}`` (Go
+marshals its struct's field names as they are, and a map's keys sorted), where ``Msg`` is the log
+message (``error syncing repo, will retry`` or ``too many failures, aborting``), ``Err`` the error
+on one line and ``Args`` the log line's values (``failCount``; for a failed git command also its
+argv, git's stderr and exit code). It is written atomically (a temporary file in the same
+directory, then a rename) and removed after the next successful sync. Every string in it passes
+the service's redactor, so no credential reaches it.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ class ErrorFile:
             details["stderr"] = error.stderr
             details["exit_code"] = error.code
         body = {
-            "msg": message,
-            "err": one_line(error),
-            "args": details,
+            "Msg": message,
+            "Err": one_line(error),
+            "Args": dict(sorted(details.items())),
         }
         # every string in it is redacted (redacting the JSON text instead could break its quoting)
-        text = json.dumps(self.log.redactor.fields(body), indent=2, default=str) + "\n"
+        text = json.dumps(
+            self.log.redactor.fields(body), separators=(",", ":"), ensure_ascii=False, default=str
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)

@@ -258,10 +258,15 @@ class GitSync(Service[GitSyncSettings]):
                 limit = (
                     s.max_failures
                     if self.synced or s.init_max_failures is None
-                    else (s.init_max_failures)
+                    else s.init_max_failures
                 )
-                self.error_file.write("error syncing repo", exc, failCount=self.failures, ref=s.ref)
-                if limit >= 0 and self.failures > limit:
+                aborting = 0 <= limit < self.failures
+                self.error_file.write(
+                    "too many failures, aborting" if aborting else "error syncing repo, will retry",
+                    exc,
+                    failCount=self.failures,
+                )
+                if aborting:
                     self.log.error(
                         "too many failures, aborting",
                         fail_count=self.failures,
