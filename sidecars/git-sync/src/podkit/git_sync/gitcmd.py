@@ -8,10 +8,10 @@ Every child also gets ``PR_SET_PDEATHSIG`` (SIGKILL): if git-sync itself is kill
 the OOM killer), the kernel kills its git children instead of leaving them running; their own
 children then see their pipes close. The signal fires when the *thread* that started the child
 ends, so children are only ever started from the event loop's thread, which lives as long as the
-service.
-Failures raise :class:`GitError`, which carries the argv, the exit code and git's stderr for logs
-and the error file; secrets never appear in argv (credentials go through a helper), and the
-process-wide redactor scrubs the text anyway.
+service. :func:`scrubbed_environ` builds a child's environment without the secret settings' env
+vars. Failures raise :class:`GitError`, which carries the argv, the exit code and git's stderr
+for logs and the error file; secrets never appear in argv (credentials go through a helper), and
+the text is redacted anyway.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 :meth:`Repo.ensure` creates it, or checks it (it is the top level of its own repository, git can
 read it) and wipes and re-initialises it when it is not usable — keeping the directory itself,
 which is often a mounted volume. :meth:`Repo.recover` runs once at start-up and clears what a
-killed git leaves behind (``*.lock`` files). :meth:`Repo.remote_hash` asks the remote what the
+killed git leaves behind (``*.lock`` files), and :meth:`Repo.after_failure` what a failed sync
+left (temporary objects, half-written packs, locks, worktree entries). :meth:`Repo.remote_hash` asks the remote what the
 ref points at (one ``ls-remote`` round trip, no objects), and :meth:`Repo.fetch` fetches only that
 ref, with ``--depth`` and ``--filter``, and returns the commit it resolves to (annotated tags
 peeled).

@@ -6,10 +6,12 @@ or until ``--sync-on-signal`` / SIGHUP asks for a sync now. A failure is counted
 ``--max-failures`` (``--init-max-failures`` before the first success; negative: never) the service
 ends with exit 1; retries back off exponentially with jitter, capped by the period. The first
 success makes it ready (``/`` answers 200, ``/readyz`` clears); each sync that publishes (and the
-first) touches ``--touch-file`` and sends the hash to the exec hook and webhook. ``--one-time``
-ends after the first success once the hooks ran (exit 0, or 1 if a hook failed); a SHA ref stops
-polling once synced. A sync runs as in-flight work, so SIGTERM lets it finish within the grace
-period or cancels it, and the link only ever points at a complete tree.
+first) calls :meth:`SyncHooks.after_publish` (touch file, exec hook, webhook). The cleanup of a
+sync (stale worktrees, prune, gc) runs in the background while the loop waits; a failed sync is
+cleaned up after (:meth:`Repo.after_failure`) before the next one. ``--one-time`` ends after the
+first success once the hooks ran (exit 0, or 1 if a hook failed); a SHA ref stops polling once
+synced. A sync runs as in-flight work, so SIGTERM lets it finish within the grace period or
+cancels it, and the link only ever points at a complete tree.
 """
 
 from __future__ import annotations
