@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = ["CONTENT_TYPE", "format_float", "render"]
 
+# what promhttp answers for the text format (prometheus-client now says version=1.0.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # within one series of a summary or histogram, the order in which Go writes the samples
