@@ -189,3 +189,22 @@ def test_a_root_owned_by_another_user_is_safe_for_git(upstream: Upstream, tmp_pa
     result = run_sidecar(f"--repo={upstream.url}", f"--root={root}", "--one-time")
     assert result.returncode == 0, result.stderr
     assert link_hash(root / "repo.git") == second
+
+
+def test_an_upgrade_in_place_from_the_v3_layout(upstream: Upstream, tmp_path: Path) -> None:
+    """As git-sync's e2e upgrade test: a v3 tree at <root>/<hash> is replaced and removed."""
+    root = tmp_path / "root"
+    args = (f"--repo={upstream.url}", f"--root={root}", "--link=link", "--one-time")
+    assert run_sidecar(*args).returncode == 0
+    sha = link_hash(root / "link")
+    assert sha is not None
+    (root / ".worktrees" / sha).rename(root / sha)  # what v3 left: <root>/<hash>
+    git("worktree", "repair", str(root / sha), cwd=root)
+    (root / "link").unlink()
+    (root / "link").symlink_to(sha)
+    second = upstream.commit({"file2": "two\n"}, "second")
+    result = run_sidecar(*args)
+    assert result.returncode == 0, result.stderr
+    assert link_hash(root / "link") == second
+    assert (root / "link" / "file2").read_text() == "two\n"
+    assert not (root / sha).exists()

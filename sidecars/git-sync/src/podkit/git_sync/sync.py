@@ -16,6 +16,7 @@ from pathlib import Path
 from podkit.core import get_logger
 from podkit.git_sync.hooks import SyncHooks
 from podkit.git_sync.metrics import GitSyncMetrics
+from podkit.git_sync.removal import remove_tree
 from podkit.git_sync.repo import FetchOptions, Repo, is_sha
 from podkit.git_sync.settings import GitSyncSettings
 from podkit.git_sync.worktree import Worktrees
@@ -78,7 +79,12 @@ class Syncer:
             depth=self.settings.depth,
         )
         await self.hooks.before_publish(sha)
-        self.worktrees.publish(sha)
+        previous = self.worktrees.publish(sha)
+        if previous is not None and self.worktrees.is_legacy(previous):
+            # a tree of git-sync v3's layout (<root>/<hash>): the stale cleanup, which looks in
+            # .worktrees, would never see it, so it goes now, as git-sync v4 removes it
+            log.info("removing a worktree of the v3 layout", path=str(previous))
+            await remove_tree(previous)
         self.syncs += 1
         log.info("updated successfully", ref=self.ref, hash=sha, worktree=str(path))
         return Outcome(sha, changed=True)

@@ -39,6 +39,10 @@ class Worktrees:
     def path_for(self, sha: str) -> Path:
         return self.base / sha
 
+    def is_legacy(self, path: Path) -> bool:
+        """Whether ``path`` is a worktree of git-sync v3's layout: ``<root>/<hash>``."""
+        return path.parent == self.root and is_sha(path.name) and path != self.base
+
     def _admin_dir(self, sha: str) -> Path:
         return self.root / ".git" / "worktrees" / sha
 
