@@ -121,8 +121,13 @@ def test_supervise_reaps_as_a_subreaper_outside_a_namespace(tmp_path: Path) -> N
         "import os, subprocess, sys\n"
         "from podkit.git_sync.init import supervise\n"
         "code = supervise(['/bin/sh', '-c', 'sleep 0.2 & sleep 0.2 & exit 7'])\n"
-        "zombies = [p for p in os.listdir('/proc') if p.isdigit() and open(f'/proc/{p}/stat')"
-        ".read().rsplit(')', 1)[1].split()[:2] == ['Z', str(os.getpid())]]\n"
+        "def state(pid):\n"
+        "    try:  # a process of another test may end between listdir and open\n"
+        "        return open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[:2]\n"
+        "    except OSError:\n"
+        "        return []\n"
+        "zombies = [p for p in os.listdir('/proc') if p.isdigit()"
+        " and state(p) == ['Z', str(os.getpid())]]\n"
         f"open({str(out)!r}, 'w').write(f'{{code}} {{len(zombies)}}')\n"
     )
     result = subprocess.run(

@@ -6,6 +6,9 @@ Built on aiohttp. ``/readyz`` and ``/healthz`` answer 200 ``ok`` or 503 with one
 asks for it, gzip-compressed when it accepts that. ``/`` tells the name, version and endpoints.
 Components add routes of their own (a reload endpoint, say) with :meth:`AdminServer.add_route`
 before :meth:`AdminServer.start`.
+
+aiohttp is imported only when the server starts (or a response is built), so a component whose
+admin server is off, as git-sync's is by default, never pays its start-up time and memory.
 """
 
 from __future__ import annotations
@@ -14,17 +17,19 @@ import asyncio
 import platform
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiohttp import web
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, choose_encoder
+from typing import TYPE_CHECKING, Any
 
 from podkit.core.health import Health, Verdict
 from podkit.core.logs import Logger, get_logger
 from podkit.core.values import HostPort
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+if TYPE_CHECKING:
+    from aiohttp import web
+    from prometheus_client import CollectorRegistry
+
+Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
+TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""The text format's content type as Go's and Java's exporters send it."""
 
 
 class AdminServer:
@@ -50,10 +55,9 @@ class AdminServer:
         self.listen = listen
         self.metrics_path = metrics_path
         self.metrics_enabled = metrics_enabled
-        self.app = web.Application()
         self._runner: web.AppRunner | None = None
         self._sockets: list[socket.socket] = []
-        self._routes: list[tuple[str, str]] = []
+        self._routes: list[tuple[str, str, Handler]] = []
 
     def add_route(self, method: str, path: str, handler: Handler) -> None:
         """Serve ``handler`` at ``method path`` (call before :meth:`start`).
@@ -61,8 +65,7 @@ class AdminServer:
         A component may claim a built-in path (git-sync's ``/`` answers 503 until the first sync);
         the built-in handler is then left out.
         """
-        self.app.router.add_route(method, path, handler)
-        self._routes.append((method, path))
+        self._routes.append((method, path, handler))
 
     def _add_builtin_routes(self) -> None:
         builtin: list[tuple[str, Handler]] = [
@@ -72,7 +75,7 @@ class AdminServer:
         ]
         if self.metrics_enabled:
             builtin.append((self.metrics_path, self._metrics))
-        claimed = {path for method, path in self._routes if method in ("GET", "*")}
+        claimed = {path for method, path, _ in self._routes if method in ("GET", "*")}
         for path, handler in builtin:
             if path not in claimed:
                 self.add_route("GET", path, handler)
@@ -94,10 +97,13 @@ class AdminServer:
     async def start(self) -> None:
         if self.listen is None:
             return
+        from aiohttp import web
+
         self._add_builtin_routes()
-        runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
+        app = web.Application()
+        for method, path, handler in self._routes:
+            app.router.add_route(method, path, handler)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.listen.bind_host, self.listen.port, reuse_address=True)
         try:
@@ -130,13 +136,15 @@ class AdminServer:
         return metrics_response(request, self.registry)
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
         loop = asyncio.get_running_loop()
         info: dict[str, Any] = {
             "name": self.name,
             "version": self.version,
             "python": platform.python_version(),
             "event_loop": f"{type(loop).__module__}.{type(loop).__name__}",
-            "endpoints": sorted({path for _, path in self._routes}),
+            "endpoints": sorted({path for _, path, _ in self._routes}),
         }
         return web.json_response(info)
 
@@ -150,8 +158,11 @@ def metrics_response(
     With ``body``: that page as it is, a complete text-format exposition the component rendered
     itself (the StatsD adapter renders its series and its own metrics as one page).
     """
+    from aiohttp import web
+    from prometheus_client.exposition import choose_encoder
+
     if body is not None:
-        content_type = CONTENT_TYPE_LATEST
+        content_type = TEXT_CONTENT_TYPE
     else:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
         body = encoder(registry)
@@ -162,6 +173,8 @@ def metrics_response(
 
 
 def _verdict_response(request: web.Request, verdict: Verdict) -> web.Response:
+    from aiohttp import web
+
     status = 200 if verdict.ok else 503
     if "application/json" in request.headers.get("Accept", ""):
         return web.json_response(

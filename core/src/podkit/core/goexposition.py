@@ -28,13 +28,13 @@ _SUFFIX_ORDER = {"_bucket": 0, "": 0, "_sum": 1, "_count": 2}
 
 def format_float(value: float) -> str:
     """``value`` as Go's ``strconv.FormatFloat(v, 'g', -1, 64)`` writes it in the exposition."""
-    value = float(value)
+    value = float(value)  # an int from a config file must print the same way
+    if value.is_integer() and -1e6 < value < 1e6:  # the common case first: it is a hot path
+        return str(int(value))
     if value != value:
         return "NaN"
     if value in (math.inf, -math.inf):
         return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer() and -1e6 < value < 1e6:
-        return str(int(value))
     sign = "-" if value < 0 else ""
     digits, point = _shortest_digits(abs(value))
     exp = point - 1

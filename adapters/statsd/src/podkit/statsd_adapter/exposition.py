@@ -9,9 +9,9 @@ fewer labels first, then by label values in label-name order. Floats are printed
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
+from podkit.core.goexposition import format_float
 from podkit.statsd_adapter.registry import (
     Family,
     HistogramSeries,
@@ -30,42 +30,6 @@ _TYPE_NAMES = {
     Kind.HISTOGRAM: "histogram",
     Kind.SUMMARY: "summary",
 }
-
-
-def format_float(value: float) -> str:
-    """``value`` as Go's ``strconv.FormatFloat(v, 'g', -1, 64)`` writes it in the exposition."""
-    value = float(value)  # an int from a config file must print the same way
-    if value.is_integer() and -1e6 < value < 1e6:
-        return str(int(value))
-    if value != value:
-        return "NaN"
-    if value in (math.inf, -math.inf):
-        return "+Inf" if value > 0 else "-Inf"
-    sign = "-" if value < 0 else ""
-    digits, point = _shortest_digits(abs(value))
-    exp = point - 1
-    if exp < -4 or exp >= 6:  # Go's rule for the shortest 'g' form
-        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    if point <= 0:
-        return f"{sign}0.{'0' * -point}{digits}"
-    if point >= len(digits):
-        return sign + digits + "0" * (point - len(digits))
-    return f"{sign}{digits[:point]}.{digits[point:]}"
-
-
-def _shortest_digits(value: float) -> tuple[str, int]:
-    """The shortest round-trip decimal digits of ``value`` and where the decimal point goes."""
-    text = repr(value)
-    exp10 = 0
-    if "e" in text:
-        text, exponent = text.split("e")
-        exp10 = int(exponent)
-    whole, _, fraction = text.partition(".")
-    fraction = fraction.rstrip("0")
-    digits = (whole + fraction).lstrip("0")
-    point = len(whole) + exp10 - (len(whole + fraction) - len((whole + fraction).lstrip("0")))
-    return digits.rstrip("0") or "0", point
 
 
 _INF_LE = 'le="+Inf"'
