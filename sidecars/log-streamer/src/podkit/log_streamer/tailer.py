@@ -1,0 +1,420 @@
+"""The reading loop: discovery -> followers -> record builders -> channels.
+
+:class:`Tailer` owns every open :class:`~podkit.log_streamer.follower.Follower`. Each pass
+(woken by inotify, a held record coming due, or ``poll_interval``) it rescans the globs, notices
+rotation (a path now naming another inode: the old file is kept open and marked rotated; a path
+gone: deleted or renamed away), reads each file in bounded slices in a worker thread, turns the
+bytes into records and hands them to every channel — waiting when a channel is full, so reading
+never outruns delivery by more than the channels' buffers. A rotated file is closed once read to
+the end and quiet for ``rotate_wait``; its last records are flushed and a ``Finished`` marker
+queued behind them.
+
+At start, a file is resumed from the checkpoint when its device, inode and fingerprint match a
+saved row; a saved file that no pattern matches any more (rotated away while the streamer was
+down: ``app.log`` -> ``app.log.1``) is looked for by inode in its directory and read to its end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from podkit.core import Logger
+from podkit.log_streamer.delivery import Channel, Finished
+from podkit.log_streamer.discovery import Discovery, Found, Watcher
+from podkit.log_streamer.follower import Follower
+from podkit.log_streamer.identity import FileIdentity, matches
+from podkit.log_streamer.records import BuilderStats, Multiline, Record, RecordBuilder
+
+__all__ = ["FileStats", "Tailer", "TailerOptions"]
+
+
+@dataclass
+class FileStats:
+    """Counters of one followed path (the path a pattern matched, not a rotated name)."""
+
+    lines: int = 0
+    bytes: int = 0
+    rotations: int = 0
+    truncations: int = 0
+    behind: int = 0
+
+
+@dataclass
+class TailerOptions:
+    read_slice: int = 256 * 1024
+    poll_interval: float = 1.0
+    rotate_wait: float = 5.0
+    read_from_end: bool = False
+    max_record_size: int = 256 * 1024
+    partial_timeout: float = 1.0
+    multiline: Multiline | None = None
+
+
+@dataclass
+class _Open:
+    follower: Follower
+    builder: RecordBuilder | None
+    stats: FileStats
+    path: str
+    """The path the file was found under (records and metrics keep it through renames)."""
+    predecessor: _Open | None = None
+    """The file this path named before a rotation: read to its end before this one."""
+
+    def waiting(self) -> bool:
+        """Whether the predecessor still has bytes to read (keeps lines in order per path)."""
+        before = self.predecessor
+        while before is not None and before.follower.closed:
+            before = before.predecessor
+        self.predecessor = before
+        return before is not None and before.follower.behind > 0
+
+
+@dataclass
+class TailerState:
+    files: dict[str, FileStats] = field(default_factory=dict)
+    builder: BuilderStats = field(default_factory=BuilderStats)
+    gone: int = 0
+
+
+class Tailer:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        discovery: Discovery,
+        channels: Sequence[Channel],
+        starts: dict[str, tuple[str, int]],
+        options: TailerOptions,
+        log: Logger,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.discovery = discovery
+        self.channels = list(channels)
+        self.options = options
+        self.log = log
+        self.clock = clock
+        self.state = TailerState()
+        self._starts = dict(starts)
+        self._by_inode: dict[tuple[int, int], list[FileIdentity]] = {}
+        for key in self._starts:
+            ident = FileIdentity.from_key(key)
+            self._by_inode.setdefault((ident.dev, ident.ino), []).append(ident)
+        self._by_path: dict[str, _Open] = {}
+        self._open: list[_Open] = []
+        self._wake = asyncio.Event()
+        self._rescan = True
+        self._stopping = False
+        self._first = True
+        self._lock = asyncio.Lock()
+        self._last_rotated: dict[str, _Open] = {}
+        self._failed: set[str] = set()
+        self.watcher: Watcher | None = None
+        """Told about the directories to watch after each scan."""
+
+    # --- wake-ups --------------------------------------------------------------------------------
+
+    def wake(self, rescan: bool = True) -> None:
+        """Something changed (inotify); ``rescan`` when the set of files may have changed."""
+        self._rescan = self._rescan or rescan
+        self._wake.set()
+
+    @property
+    def open_files(self) -> int:
+        return len(self._open)
+
+    async def run(self) -> None:
+        """Pass after pass until :meth:`stop`."""
+        while not self._stopping:
+            await self.cycle()
+            if self._stopping:
+                break
+            timeout = self.options.poll_interval
+            now = self.clock()
+            for entry in self._open:
+                if entry.builder is not None:
+                    due = entry.builder.due(now)
+                    if due is not None:
+                        timeout = min(timeout, max(due - now, 0.0))
+                if entry.follower.rotated_at is not None:
+                    timeout = min(timeout, max(self.options.rotate_wait / 2, 0.05))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                self._rescan = True
+            self._wake.clear()
+
+    async def stop(self) -> None:
+        """Read what is in the files now, flush every held record, then stop."""
+        self._stopping = True
+        self._wake.set()
+        self._rescan = True
+        await self.cycle(final=True)
+
+    # --- one pass --------------------------------------------------------------------------------
+
+    def _scan(self) -> tuple[list[Found], list[str]]:
+        found = self.discovery.scan()
+        return found, self.discovery.directories() if self.watcher is not None else []
+
+    async def cycle(self, final: bool = False) -> None:
+        """One pass; passes never overlap (the final one waits for the running one)."""
+        async with self._lock:
+            await self._cycle(final)
+
+    async def _cycle(self, final: bool) -> None:
+        now = self.clock()
+        if self._rescan or final:
+            self._rescan = False
+            found, directories = await asyncio.to_thread(self._scan)
+            if self.watcher is not None:
+                self.watcher.watch(directories)
+            await self._reconcile(found, now)
+        busy = True
+        while busy:
+            busy = False
+            for entry in list(self._open):
+                if entry.waiting():
+                    busy = True
+                    continue
+                if await self._read_once(entry):
+                    busy = True
+        now = self.clock()
+        for entry in list(self._open):
+            builder = entry.builder
+            if builder is not None and builder.held:
+                await self._deliver(builder.expire(now, force=final))
+            follower = entry.follower
+            if follower.rotated_at is not None and (
+                final is False
+                and follower.offset >= follower.size
+                and now - follower.grew_at >= self.options.rotate_wait
+            ):
+                await self._close(entry)
+        for entry in self._open:
+            entry.stats.behind = entry.follower.behind
+
+    async def _reconcile(self, found: list[Found], now: float) -> None:
+        seen: set[str] = set()
+        if self._first:
+            await self._recover_rotated(now, found)
+        for item in found:
+            seen.add(item.path)
+            entry = self._by_path.get(item.path)
+            before = self._last_rotated.get(item.path)
+            if entry is not None:
+                f = entry.follower
+                if (f.dev, f.ino) == (item.dev, item.ino):
+                    continue
+                # the path names another file now: the one we had was rotated away
+                self._rotated(entry, now)
+                before = entry
+            moved = next(
+                (e for e in self._open if (e.follower.dev, e.follower.ino) == (item.dev, item.ino)),
+                None,
+            )
+            if moved is not None:
+                # a followed file renamed to another matched name: keep following it by identity
+                if self._by_path.get(moved.follower.path) is moved:
+                    del self._by_path[moved.follower.path]
+                moved.follower.path = item.path
+                moved.follower.rotated_at = None
+                self._by_path[item.path] = moved
+                continue
+            added = await self._add(item, at_start=self._first)
+            if added is not None and before is not None and before is not added:
+                added.predecessor = before
+        for path, entry in list(self._by_path.items()):
+            if path not in seen:
+                self._rotated(entry, now)
+        if self._first:
+            self._first = False
+            for key, (path, offset) in self._starts.items():
+                # saved files whose inode now holds other content: they are gone
+                self.state.gone += 1
+                for channel in self.channels:
+                    channel.finish(Finished(key, path, offset))
+            self._starts.clear()
+
+    def _rotated(self, entry: _Open, now: float) -> None:
+        follower = entry.follower
+        if self._by_path.get(follower.path) is entry:
+            del self._by_path[follower.path]
+        self._last_rotated[entry.path] = entry
+        if follower.rotated_at is None:
+            entry.stats.rotations += 1
+            follower.mark_rotated(now)
+            self.log.info("file rotated; reading the old one to its end", path=follower.path)
+
+    def _stats(self, path: str) -> FileStats:
+        stats = self.state.files.get(path)
+        if stats is None:
+            stats = self.state.files[path] = FileStats()
+        return stats
+
+    async def _add(self, item: Found, at_start: bool) -> _Open | None:
+        path = item.path
+        try:
+            follower = await asyncio.to_thread(self._open_resumed, item, at_start)
+        except OSError as exc:
+            if path not in self._failed:
+                self._failed.add(path)
+                self.log.warning("cannot open log file", path=path, error=exc.strerror or str(exc))
+            return None
+        self._failed.discard(path)
+        entry = _Open(follower, None, self._stats(path), path)
+        self._make_builder(entry)
+        self._by_path[path] = entry
+        self._open.append(entry)
+        self.log.info("following file", path=path, offset=follower.offset, id=follower.key)
+        return entry
+
+    def _open_resumed(self, item: Found, at_start: bool) -> Follower:
+        follower = Follower.open(item.path, (item.dev, item.ino))
+        saved = self._saved_identity(follower)
+        if saved is not None:
+            follower.identity = saved
+            follower.offset = self._starts.pop(saved.key)[1]
+        elif at_start and self.options.read_from_end:
+            follower.offset = follower.size
+        return follower
+
+    def _saved_identity(self, follower: Follower) -> FileIdentity | None:
+        for ident in self._by_inode.get((follower.dev, follower.ino), []):
+            if ident.key in self._starts and matches(follower.fd, ident):
+                return ident
+        return None
+
+    async def _recover_rotated(self, now: float, found_files: list[Found]) -> None:
+        """Find saved files no pattern matches any more, by inode in their directory.
+
+        Runs before the matched files are opened, so each path's files are chained oldest first
+        (by modification time) and read in that order.
+        """
+        matched = {(item.dev, item.ino) for item in found_files}
+        recovered: list[tuple[float, _Open]] = []
+        for key, (path, offset) in list(self._starts.items()):
+            ident = FileIdentity.from_key(key)
+            if (ident.dev, ident.ino) in matched:
+                continue
+            found = await asyncio.to_thread(self._find_by_inode, path, ident)
+            del self._starts[key]
+            if found is None:
+                self.state.gone += 1
+                self.log.info("checkpointed file is gone", path=path, offset=offset)
+                for channel in self.channels:
+                    channel.finish(Finished(key, path, offset))
+                continue
+            follower = found
+            follower.identity = ident
+            follower.offset = offset
+            follower.mark_rotated(now)
+            entry = _Open(follower, None, self._stats(path), path)
+            self._make_builder(entry)
+            recovered.append((os.fstat(follower.fd).st_mtime, entry))
+            self.log.info(
+                "resuming a file rotated away while stopped", path=path, now_at=follower.path
+            )
+        for _, entry in sorted(recovered, key=lambda item: item[0]):
+            entry.predecessor = self._last_rotated.get(entry.path)
+            self._last_rotated[entry.path] = entry
+            self._open.append(entry)
+
+    def _find_by_inode(self, path: str, ident: FileIdentity) -> Follower | None:
+        directory = os.path.dirname(path) or "."
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return None
+        for item in entries:
+            try:
+                if item.inode() != ident.ino or item.is_symlink() or not item.is_file():
+                    continue
+                if not self.discovery.allowed_target(item.path):
+                    continue
+                follower = Follower.open(item.path)
+            except OSError:
+                continue
+            if follower.dev == ident.dev and matches(follower.fd, ident):
+                follower.path = path
+                return follower
+            follower.close()
+        return None
+
+    def _make_builder(self, entry: _Open, offset: int | None = None) -> None:
+        f = entry.follower
+        o = self.options
+        key = f.key
+        entry.builder = (
+            RecordBuilder(
+                key,
+                entry.path,
+                f.offset if offset is None else offset,
+                max_size=o.max_record_size,
+                partial_timeout=o.partial_timeout,
+                multiline=o.multiline,
+                stats=self.state.builder,
+            )
+            if key is not None
+            else None
+        )
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    async def _read_once(self, entry: _Open) -> bool:
+        """Read one slice; True when the slice was full (more to read)."""
+        follower = entry.follower
+        limit = self.options.read_slice
+        piece = await asyncio.to_thread(follower.read, limit)
+        if piece.truncated is not None:
+            entry.stats.truncations += 1
+            self.log.info("file truncated; reading it from the start", path=follower.path)
+            await self._end_generation(entry, piece.truncated)
+            self._make_builder(entry, piece.offset)
+        elif entry.builder is None and follower.identity is not None:
+            self._make_builder(entry, piece.offset)
+        if not piece.data:
+            return False
+        now = self.clock()
+        follower.grew_at = now
+        builder = entry.builder
+        assert builder is not None
+        records = builder.feed(piece.data, now)
+        entry.stats.bytes += len(piece.data)
+        entry.stats.lines += piece.data.count(b"\n")
+        await self._deliver(records)
+        return len(piece.data) >= limit
+
+    async def _deliver(self, records: list[Record]) -> None:
+        if records:
+            for channel in self.channels:
+                await channel.put(records)
+
+    async def _end_generation(self, entry: _Open, ended: FileIdentity) -> None:
+        builder = entry.builder
+        end = 0
+        if builder is not None:
+            await self._deliver(builder.expire(self.clock(), force=True))
+            end = builder.offset
+        for channel in self.channels:
+            channel.finish(Finished(ended.key, entry.path, end))
+
+    async def _close(self, entry: _Open) -> None:
+        follower = entry.follower
+        if follower.identity is not None:
+            await self._end_generation(entry, follower.identity)
+        follower.close()
+        self._open.remove(entry)
+        if self._by_path.get(follower.path) is entry:
+            del self._by_path[follower.path]
+        self.log.info("done with rotated file", path=follower.path)
+
+    def close(self) -> None:
+        """Close every file (at shutdown, after the last pass)."""
+        for entry in self._open:
+            entry.follower.close()
+        self._open.clear()
+        self._by_path.clear()
