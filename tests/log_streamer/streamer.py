@@ -107,3 +107,12 @@ def append(path: Path, lines: Iterable[str]) -> None:
 
 def inode(path: Path) -> int:
     return os.stat(path).st_ino
+
+
+async def wait_lines(path: Path, count: int, timeout: float = 30.0) -> list[str]:
+    """Wait until ``path`` holds at least ``count`` lines; return them."""
+    return await until(
+        lambda: (lines := read_lines(path)) and len(lines) >= count and lines,
+        timeout,
+        f"{count} lines in {path.name}",
+    )

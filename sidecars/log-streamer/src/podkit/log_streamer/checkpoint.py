@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,10 @@ CREATE TABLE IF NOT EXISTS output_state (
     output TEXT PRIMARY KEY,
     state TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -39,6 +44,8 @@ class Saved:
 
     positions: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)
     states: dict[str, str] = field(default_factory=dict)
+    committed_at: float | None = None
+    """Wall-clock time of the last commit (files changed after it were never checkpointed)."""
 
     def starts(self, outputs: Iterable[str]) -> dict[str, tuple[str, int]]:
         """Where to start each file: the lowest position any of ``outputs`` acknowledged.
@@ -96,6 +103,8 @@ class Checkpoint:
             saved.positions.setdefault(output, {})[key] = (path, int(offset))
         for output, state in db.execute("SELECT output, state FROM output_state"):
             saved.states[output] = state
+        for (value,) in db.execute("SELECT value FROM meta WHERE name = 'committed_at'"):
+            saved.committed_at = float(value)
         return saved
 
     def commit(self, snapshot: Snapshot) -> None:
@@ -121,6 +130,11 @@ class Checkpoint:
                     "INSERT INTO output_state (output, state) VALUES (?, ?) "
                     "ON CONFLICT (output) DO UPDATE SET state = excluded.state",
                     list(snapshot.states.items()),
+                )
+                db.execute(
+                    "INSERT INTO meta (name, value) VALUES ('committed_at', ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (repr(time.time()),),
                 )
             except BaseException:
                 db.execute("ROLLBACK")

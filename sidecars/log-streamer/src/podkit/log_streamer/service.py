@@ -59,6 +59,8 @@ class LogStreamer(Service[LogStreamerSettings]):
         self.tailer: Tailer | None = None
         self.watcher: Watcher | None = None
         self._forgotten: dict[str, set[str]] = {}
+        self._states: dict[str, str] = {}
+        self._commit_lock = asyncio.Lock()
         self.registry.register(
             StreamerCollector(
                 lambda: self.tailer, lambda: self.channels, self.parser, lambda: self.checkpoint
@@ -118,7 +120,10 @@ class LogStreamer(Service[LogStreamerSettings]):
                 multiline=multiline,
             ),
             self.log,
+            since=saved.committed_at,
+            register=self._register,
         )
+        await self.commit()  # the outputs' starting states (the file output's length)
         if s.inotify:
             self.watcher = Watcher(self.tailer.wake)
             if self.watcher.start(asyncio.get_running_loop()):
@@ -134,6 +139,15 @@ class LogStreamer(Service[LogStreamerSettings]):
         for output in self.outputs:
             self.health.add_readiness_check(f"output {output.name}", output.reachable)
 
+    async def _register(self, files: list[tuple[str, str, int]]) -> None:
+        """Write new files' identities now, before any of their records are sent."""
+        for channel in self.channels:
+            for key, path, offset in files:
+                if key not in channel.acked:
+                    channel.acked[key] = (path, offset)
+                    channel.dirty.add(key)
+        await self.commit()
+
     async def _checkpoint_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.checkpoint_interval)
@@ -145,8 +159,9 @@ class LogStreamer(Service[LogStreamerSettings]):
         for channel in self.channels:
             rows, finished, state = channel.take_changes()
             snapshot.upserts.extend((channel.name, key, path, offset) for key, path, offset in rows)
-            if state is not None:
+            if state is not None and self._states.get(channel.name) != state:
                 snapshot.states[channel.name] = state
+                self._states[channel.name] = state
             for key in finished:
                 done = self._forgotten.setdefault(key, set())
                 done.add(channel.name)
@@ -159,13 +174,14 @@ class LogStreamer(Service[LogStreamerSettings]):
         """Write the acknowledged positions now (taken on the loop, written in a thread)."""
         if self.checkpoint is None:
             return
-        snapshot = self._snapshot()
-        if snapshot:
-            try:
-                await asyncio.to_thread(self.checkpoint.commit, snapshot)
-            except Exception as exc:
-                self.log.error("checkpoint write failed", error=one_line(exc))
-                raise
+        async with self._commit_lock:  # snapshots are written in the order they were taken
+            snapshot = self._snapshot()
+            if snapshot:
+                try:
+                    await asyncio.to_thread(self.checkpoint.commit, snapshot)
+                except Exception as exc:
+                    self.log.error("checkpoint write failed", error=one_line(exc))
+                    raise
 
     async def on_stop(self) -> None:
         if self.watcher is not None:

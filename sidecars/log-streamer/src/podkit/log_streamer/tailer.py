@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from podkit.core import Logger
@@ -30,6 +30,8 @@ from podkit.log_streamer.identity import FileIdentity, matches
 from podkit.log_streamer.records import BuilderStats, Multiline, Record, RecordBuilder
 
 __all__ = ["FileStats", "Tailer", "TailerOptions"]
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip", ".Z")
 
 
 @dataclass
@@ -91,6 +93,9 @@ class Tailer:
         options: TailerOptions,
         log: Logger,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        since: float | None = None,
+        register: Callable[[list[tuple[str, str, int]]], Awaitable[None]] | None = None,
     ) -> None:
         self.discovery = discovery
         self.channels = list(channels)
@@ -99,6 +104,10 @@ class Tailer:
         self.clock = clock
         self.state = TailerState()
         self._starts = dict(starts)
+        self._since = since
+        self._register = register
+        self._new: list[tuple[str, str, int]] = []
+        self._saved_paths = {path for path, _ in starts.values()}
         self._by_inode: dict[tuple[int, int], list[FileIdentity]] = {}
         for key in self._starts:
             ident = FileIdentity.from_key(key)
@@ -112,6 +121,7 @@ class Tailer:
         self._lock = asyncio.Lock()
         self._last_rotated: dict[str, _Open] = {}
         self._failed: set[str] = set()
+        self._registered: set[str] = set(starts)
         self.watcher: Watcher | None = None
         """Told about the directories to watch after each scan."""
 
@@ -173,6 +183,7 @@ class Tailer:
             if self.watcher is not None:
                 self.watcher.watch(directories)
             await self._reconcile(found, now)
+            await self._flush_new()
         busy = True
         while busy:
             busy = False
@@ -318,10 +329,65 @@ class Tailer:
             self.log.info(
                 "resuming a file rotated away while stopped", path=path, now_at=follower.path
             )
+        if self._since is not None:
+            known = matched | {(i.dev, i.ino) for i in map(FileIdentity.from_key, self._starts)}
+            known |= {(e.follower.dev, e.follower.ino) for _, e in recovered}
+            for path in sorted(self._saved_paths):
+                unseen = await asyncio.to_thread(self._unseen_siblings, path, known, self._since)
+                for follower in unseen:
+                    follower.mark_rotated(now)
+                    entry = _Open(follower, None, self._stats(path), path)
+                    self._make_builder(entry)
+                    recovered.append((os.fstat(follower.fd).st_mtime, entry))
+                    known.add((follower.dev, follower.ino))
+                    self.log.info(
+                        "reading a rotated file written while stopped",
+                        path=path,
+                        now_at=follower.path,
+                    )
         for _, entry in sorted(recovered, key=lambda item: item[0]):
             entry.predecessor = self._last_rotated.get(entry.path)
             self._last_rotated[entry.path] = entry
             self._open.append(entry)
+
+    def _unseen_siblings(
+        self, path: str, known: set[tuple[int, int]], since: float
+    ) -> list[Follower]:
+        """Rotated generations of ``path`` written after the last checkpoint and not known.
+
+        A file created and rotated away while the streamer was down was never seen: it is
+        found by its name (``app.log`` -> ``app.log.1``, ``app.log-20240501``: the name plus
+        ``.``, ``-`` or ``_`` and more) and by having changed after the last checkpoint commit.
+        Compressed files are skipped: they can only be copies of what was already there.
+        """
+        directory, base = os.path.split(path)
+        out: list[Follower] = []
+        try:
+            entries = list(os.scandir(directory or "."))
+        except OSError:
+            return out
+        for item in entries:
+            name = item.name
+            if (
+                not name.startswith(base)
+                or len(name) <= len(base)
+                or name[len(base)] not in ".-_"
+                or name.endswith(_COMPRESSED)
+                or self.discovery.excluded(item.path)
+            ):
+                continue
+            try:
+                if item.is_symlink() or not item.is_file():
+                    continue
+                st = item.stat()
+                if (st.st_dev, st.st_ino) in known or st.st_mtime <= since or st.st_size == 0:
+                    continue
+                follower = Follower.open(item.path)
+            except OSError:
+                continue
+            follower.path = path
+            out.append(follower)
+        return out
 
     def _find_by_inode(self, path: str, ident: FileIdentity) -> Follower | None:
         directory = os.path.dirname(path) or "."
@@ -361,6 +427,16 @@ class Tailer:
             if key is not None
             else None
         )
+        if key is not None and key not in self._registered:
+            self._registered.add(key)
+            self._new.append((key, entry.path, entry.builder.offset if entry.builder else 0))
+
+    async def _flush_new(self) -> None:
+        """Make newly opened files known to the checkpoint before any of their records go out,
+        so a file rotated away during a later outage is found again."""
+        if self._new and self._register is not None:
+            new, self._new = self._new, []
+            await self._register(new)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -372,6 +448,7 @@ class Tailer:
         if piece.truncated is not None:
             entry.stats.truncations += 1
             self.log.info("file truncated; reading it from the start", path=follower.path)
+            await self._read_copy(entry, piece.truncated)
             await self._end_generation(entry, piece.truncated)
             self._make_builder(entry, piece.offset)
         elif entry.builder is None and follower.identity is not None:
@@ -388,7 +465,61 @@ class Tailer:
         await self._deliver(records)
         return len(piece.data) >= limit
 
+    async def _read_copy(self, entry: _Open, ended: FileIdentity) -> None:
+        """After a truncation, read what was not read yet from ``copytruncate``'s copy.
+
+        logrotate copies the file before it truncates it, so lines the streamer had not read
+        yet are in the copy (``app.log.1``, uncompressed at least until the next rotation with
+        ``delaycompress``): found by its first bytes, read from where the old file was left.
+        """
+        builder = entry.builder
+        if builder is None:
+            return
+        copy = await asyncio.to_thread(
+            self._find_copy, entry.follower.path, ended, builder.offset, entry.follower.ino
+        )
+        if copy is None:
+            return
+        try:
+            copy.identity = ended
+            copy.offset = builder.offset
+            while True:
+                piece = await asyncio.to_thread(copy.read, self.options.read_slice)
+                if not piece.data or piece.truncated is not None:
+                    break
+                entry.stats.bytes += len(piece.data)
+                entry.stats.lines += piece.data.count(b"\n")
+                await self._deliver(builder.feed(piece.data, self.clock()))
+        finally:
+            copy.close()
+
+    def _find_copy(self, path: str, ended: FileIdentity, offset: int, ino: int) -> Follower | None:
+        directory = os.path.dirname(path) or "."
+        best: tuple[float, Follower] | None = None
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return None
+        for item in entries:
+            try:
+                if item.inode() == ino or item.is_symlink() or not item.is_file():
+                    continue
+                st = item.stat()
+                if st.st_size <= offset:
+                    continue
+                candidate = Follower.open(item.path)
+            except OSError:
+                continue
+            if matches(candidate.fd, ended) and (best is None or st.st_mtime > best[0]):
+                if best is not None:
+                    best[1].close()
+                best = (st.st_mtime, candidate)
+            else:
+                candidate.close()
+        return best[1] if best is not None else None
+
     async def _deliver(self, records: list[Record]) -> None:
+        await self._flush_new()
         if records:
             for channel in self.channels:
                 await channel.put(records)
