@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
-import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
-
-from support.processes import Child
+from typing import Any
 
 from podkit.log_streamer.outputs.spec import parse_output
 from podkit.log_streamer.service import LogStreamer
 from podkit.log_streamer.settings import LogStreamerSettings
+from tests.support.processes import Child
+from tests.support.waits import async_wait_until
 
-T = TypeVar("T")
 PAD = "x" * 180
 
 
@@ -51,18 +48,6 @@ def read_lines(path: Path) -> list[str]:
         return []
     text = data.decode("utf-8", "replace")
     return text.splitlines()
-
-
-async def until(condition: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
-    """Poll ``condition`` on the event loop until it is truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def settings(logs: Path, state: Path | None, out: Path, **changes: Any) -> LogStreamerSettings:
@@ -111,7 +96,7 @@ def inode(path: Path) -> int:
 
 async def wait_lines(path: Path, count: int, timeout: float = 30.0) -> list[str]:
     """Wait until ``path`` holds at least ``count`` lines; return them."""
-    return await until(
+    return await async_wait_until(
         lambda: (lines := read_lines(path)) and len(lines) >= count and lines,
         timeout,
         f"{count} lines in {path.name}",

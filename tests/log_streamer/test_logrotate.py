@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from log_streamer.streamer import (
+from tests.log_streamer.streamer import (
     append,
     check_numbered,
     embedded,

@@ -12,9 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
-from support.waits import wait_until
 
-from log_streamer.streamer import append, check_numbered, numbered, read_lines, streamer_process
+from tests.log_streamer.streamer import (
+    append,
+    check_numbered,
+    numbered,
+    read_lines,
+    streamer_process,
+)
+from tests.support.waits import wait_until
 
 WRITER = Path(__file__).with_name("writer.py")
 

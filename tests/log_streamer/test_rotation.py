@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from log_streamer.streamer import (
+from tests.log_streamer.streamer import (
     append,
     check_numbered,
     embedded,
     numbered,
     read_lines,
     settings,
-    until,
     wait_lines,
 )
+from tests.support.waits import async_wait_until
 
 WRITER = Path(__file__).with_name("writer.py")
 
@@ -134,8 +134,12 @@ async def test_new_files_excludes_and_symlinks(
     async with embedded(s):
         append(logs / "skip-me.log", ["skipped"])
         append(logs / "late.log", ["late 00000000 x"])
-        await until(lambda: "late 00000000 x" in read_lines(out), what="the new file's line")
-        await until(lambda: "inside line" in read_lines(out), what="the symlinked file's line")
+        await async_wait_until(
+            lambda: "late 00000000 x" in read_lines(out), what="the new file's line"
+        )
+        await async_wait_until(
+            lambda: "inside line" in read_lines(out), what="the symlinked file's line"
+        )
     lines = read_lines(out)
     assert "secret line" not in lines
     assert "skipped" not in lines

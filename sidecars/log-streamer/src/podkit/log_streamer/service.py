@@ -77,7 +77,7 @@ class LogStreamer(Service[LogStreamerSettings]):
             self.log.warning(
                 "no --state-dir: positions are kept in memory only; a restart reads files again"
             )
-        context = OutputContext(s, self.formatter, self.log)
+        context = OutputContext(s, self.formatter, self.log.child("output"))
         for spec in s.output:
             output = make_output(spec, context)
             await output.open(saved.states.get(spec.name))
@@ -119,7 +119,7 @@ class LogStreamer(Service[LogStreamerSettings]):
                 partial_timeout=s.partial_timeout,
                 multiline=multiline,
             ),
-            self.log,
+            self.log.child("tailer"),
             since=saved.committed_at,
             register=self._register,
         )
