@@ -42,10 +42,12 @@ else
   if command -v uv >/dev/null 2>&1; then UV=(uv); else UV=(python3 -m uv); fi
 fi
 
-# present NAME: a command on PATH (or in /usr/lib/podman), or py:MODULE that python3 can import
+# present NAME: a command on PATH (or in /usr/lib/podman), py:MODULE that python3 can import,
+# or file:GLOB that matches an existing file
 present() {
   case "$1" in
     py:*) python3 -c "import ${1#py:}" >/dev/null 2>&1 ;;
+    file:*) compgen -G "${1#file:}" >/dev/null ;;
     *) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/lib/podman/$1" ] ;;
   esac
 }
