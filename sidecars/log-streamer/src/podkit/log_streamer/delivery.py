@@ -86,7 +86,7 @@ class Channel:
             records = [r for r in records if r.end > self.skip.get(r.key, -1)]
         if not records:
             return
-        while self._records >= self.buffer_records:
+        while self._records + self._sending >= self.buffer_records:
             self._space.clear()
             await self._space.wait()
         self._queue.extend(records)
@@ -116,8 +116,6 @@ class Channel:
                 count += 1
         self._records -= count
         self._sending = count
-        if self._records < self.buffer_records:
-            self._space.set()
         return batch
 
     async def run(self) -> None:
@@ -141,6 +139,8 @@ class Channel:
                     self.dirty.discard(item.key)
                     self.finished.append(item.key)
             self._sending = 0
+            if self._records < self.buffer_records:
+                self._space.set()
 
     async def _deliver(self, records: list[Record]) -> None:
         backoff = 0.1
@@ -160,7 +160,8 @@ class Channel:
                     )
                 self.stats.up = False
                 self.stats.last_error = error
-                await asyncio.sleep(backoff)
+                hint = getattr(exc, "retry_after", None)
+                await asyncio.sleep(max(backoff, min(hint, self.max_backoff)) if hint else backoff)
                 backoff = min(backoff * 2, max(self.max_backoff, 0.1))
                 continue
             break

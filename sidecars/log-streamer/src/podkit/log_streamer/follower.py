@@ -32,6 +32,8 @@ class Slice:
     """The file's size when read."""
     truncated: FileIdentity | None = None
     """Set when the file was truncated or rewritten: the identity that ended."""
+    unread: int = 0
+    """With ``truncated``: bytes the old content had (as last seen) beyond what was read."""
 
 
 class Follower:
@@ -87,19 +89,21 @@ class Follower:
         st = os.fstat(self.fd)
         size = st.st_size
         ended: FileIdentity | None = None
+        unread = 0
         if self.identity is None:
             self.identity = identify(self.fd)
         elif size < self.offset or (self.offset > 0 and not matches(self.fd, self.identity)):
             ended = self.identity
+            unread = max(self.size - self.offset, 0)
             self.identity = identify(self.fd)
             self.offset = 0
         self.size = size
         if size <= self.offset or self.identity is None:
-            return Slice(b"", self.offset, size, ended)
+            return Slice(b"", self.offset, size, ended, unread)
         data = os.pread(self.fd, min(limit, size - self.offset), self.offset)
         start = self.offset
         self.offset += len(data)
-        return Slice(data, start, size, ended)
+        return Slice(data, start, size, ended, unread)
 
     def close(self) -> None:
         if not self.closed:

@@ -92,6 +92,15 @@ class StreamerCollector(Collector):
             for reason, count in sorted(channel.stats.dropped.items()):
                 dropped.add_metric([channel.name, reason], count)
         yield from (sent, failed, buffered, up, dropped)
+        lost = CounterMetricFamily(
+            _P + "dropped_bytes",
+            "Bytes of files lost before they could be read, by reason.",
+            labels=["reason"],
+        )
+        drops = tailer.state.dropped_bytes if tailer is not None else {}
+        for reason in sorted(set(drops) | {"truncated_unread"}):
+            lost.add_metric([reason], drops.get(reason, 0))
+        yield lost
         builder = tailer.state.builder if tailer is not None else None
         yield CounterMetricFamily(
             _P + "split_lines",

@@ -259,6 +259,51 @@ class LogStreamerSettings(ServiceSettings):
         help="severity of syslog and RELP messages (6 is informational)",
         group="syslog",
     )
+    http_username: str | None = setting(
+        default=None,
+        help="user name for HTTP basic auth of the loki and bulk outputs",
+        group="http",
+    )
+    http_password_file: Path | None = setting(
+        default=None,
+        help="file holding the basic-auth password (read again at each request)",
+        metavar="FILE",
+        group="http",
+    )
+    http_bearer_token_file: Path | None = setting(
+        default=None,
+        help="file holding a bearer token for the loki and bulk outputs (read at each request)",
+        metavar="FILE",
+        group="http",
+    )
+    http_gzip: bool = setting(
+        default=True,
+        negatable=True,
+        help="gzip request bodies of the loki and bulk outputs",
+        group="http",
+    )
+    http_timeout: float = setting(
+        default=30.0,
+        parse=v.non_negative(v.DURATION),
+        help="how long one HTTP request may take",
+        group="http",
+    )
+    loki_tenant: str | None = setting(
+        default=None,
+        help="Loki tenant (the X-Scope-OrgID header)",
+        group="http",
+    )
+    bulk_index: str = setting(
+        default="logs",
+        help="index of the bulk output; strftime codes (logs-%Y.%m.%d) use the record's UTC time",
+        group="http",
+    )
+    bulk_api_key_file: Path | None = setting(
+        default=None,
+        help="file holding an Elasticsearch API key (sent as Authorization: ApiKey ...)",
+        metavar="FILE",
+        group="http",
+    )
     tls_ca_file: Path | None = setting(
         default=None, help="CA bundle to verify TLS servers with", metavar="FILE", group="tls"
     )
@@ -293,6 +338,21 @@ class LogStreamerSettings(ServiceSettings):
             spec.tls or spec.target.startswith("https:") for spec in self.output
         ):
             raise SettingsError("--tls-* files are given but no output uses TLS")
+        auths = [
+            name
+            for name, given in (
+                ("--http-password-file", self.http_password_file),
+                ("--http-bearer-token-file", self.http_bearer_token_file),
+                ("--bulk-api-key-file", self.bulk_api_key_file),
+            )
+            if given
+        ]
+        if len(auths) > 1:
+            raise SettingsError(f"give only one of {', '.join(auths)}")
+        if bool(self.http_username) != bool(self.http_password_file):
+            raise SettingsError("--http-username and --http-password-file go together")
+        if auths and not any(spec.kind in ("loki", "bulk") for spec in self.output):
+            raise SettingsError(f"{auths[0]} is given but there is no loki or bulk output")
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise SettingsError("--tls-cert-file and --tls-key-file go together")
 

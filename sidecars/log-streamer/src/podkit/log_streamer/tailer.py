@@ -80,6 +80,7 @@ class TailerState:
     files: dict[str, FileStats] = field(default_factory=dict)
     builder: BuilderStats = field(default_factory=BuilderStats)
     gone: int = 0
+    dropped_bytes: dict[str, int] = field(default_factory=dict)
 
 
 class Tailer:
@@ -445,10 +446,20 @@ class Tailer:
         follower = entry.follower
         limit = self.options.read_slice
         piece = await asyncio.to_thread(follower.read, limit)
+        entry.stats.behind = follower.behind
         if piece.truncated is not None:
             entry.stats.truncations += 1
             self.log.info("file truncated; reading it from the start", path=follower.path)
-            await self._read_copy(entry, piece.truncated)
+            recovered = await self._read_copy(entry, piece.truncated)
+            lost = piece.unread - recovered
+            if lost > 0:
+                drops = self.state.dropped_bytes
+                drops["truncated_unread"] = drops.get("truncated_unread", 0) + lost
+                self.log.warning(
+                    "file truncated before it was read to the end and no copy was found",
+                    path=follower.path,
+                    lost_bytes=lost,
+                )
             await self._end_generation(entry, piece.truncated)
             self._make_builder(entry, piece.offset)
         elif entry.builder is None and follower.identity is not None:
@@ -465,7 +476,7 @@ class Tailer:
         await self._deliver(records)
         return len(piece.data) >= limit
 
-    async def _read_copy(self, entry: _Open, ended: FileIdentity) -> None:
+    async def _read_copy(self, entry: _Open, ended: FileIdentity) -> int:
         """After a truncation, read what was not read yet from ``copytruncate``'s copy.
 
         logrotate copies the file before it truncates it, so lines the streamer had not read
@@ -474,12 +485,13 @@ class Tailer:
         """
         builder = entry.builder
         if builder is None:
-            return
+            return 0
         copy = await asyncio.to_thread(
             self._find_copy, entry.follower.path, ended, builder.offset, entry.follower.ino
         )
         if copy is None:
-            return
+            return 0
+        recovered = 0
         try:
             copy.identity = ended
             copy.offset = builder.offset
@@ -489,9 +501,11 @@ class Tailer:
                     break
                 entry.stats.bytes += len(piece.data)
                 entry.stats.lines += piece.data.count(b"\n")
+                recovered += len(piece.data)
                 await self._deliver(builder.feed(piece.data, self.clock()))
         finally:
             copy.close()
+        return recovered
 
     def _find_copy(self, path: str, ended: FileIdentity, offset: int, ino: int) -> Follower | None:
         directory = os.path.dirname(path) or "."
