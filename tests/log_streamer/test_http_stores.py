@@ -231,3 +231,68 @@ async def test_truncation_of_unread_bytes_without_a_copy_is_counted_and_logged(
     # every byte is accounted for: delivered, or counted as lost
     assert lost > 0
     assert len(delivered) * line_bytes + lost == 1000 * line_bytes
+
+
+async def test_disk_buffer_lets_files_go_while_the_store_is_down_across_a_restart(
+    tmp_path: Path, loki: LokiStore
+) -> None:
+    logs = logs_dir(tmp_path)
+    log = logs / "a.log"
+    s = http_settings(
+        tmp_path,
+        f"loki:{loki.url}",
+        buffer_records=20,
+        batch_records=10,
+        disk_buffer_size=2 * 1024 * 1024,
+        shutdown_grace=0.5,
+    )
+    loki.fail_next = [(503, None)] * 100_000
+    append(log, (numbered("a", i) for i in range(2000)))
+    async with embedded(s) as streamer:
+        channel = streamer.channels[0]
+        # everything is read (memory, then disk), so the file may go
+        await async_wait_until(lambda: channel.spooled_bytes > 0, 30, "records on disk")
+        assert streamer.tailer is not None
+        await async_wait_until(
+            lambda: streamer.tailer.state.files[str(log)].bytes == log.stat().st_size,
+            30,
+            "the whole file read",
+        )
+        log.unlink()
+    # stopped while the store is still down: the disk buffer is checkpointed, not lost
+    assert not log.exists()
+    async with embedded(s) as streamer:
+        loki.fail_next = []
+        await async_wait_until(lambda: len(loki.lines()) >= 2000, 60, "every line")
+        await async_wait_until(
+            lambda: streamer.channels[0].spooled_bytes == 0, 30, "an empty spool"
+        )
+    check_numbered(loki.lines(), {"a": 2000})
+
+
+async def test_a_full_disk_buffer_stops_the_reader_instead_of_dropping(
+    tmp_path: Path, loki: LokiStore
+) -> None:
+    logs = logs_dir(tmp_path)
+    log = logs / "a.log"
+    s = http_settings(
+        tmp_path,
+        f"loki:{loki.url}",
+        buffer_records=20,
+        batch_records=10,
+        disk_buffer_size=20_000,
+        read_slice=4096,
+    )
+    loki.fail_next = [(503, None)] * 100_000
+    append(log, (numbered("a", i) for i in range(2000)))
+    async with embedded(s) as streamer:
+        channel = streamer.channels[0]
+        await async_wait_until(lambda: channel.spooled_bytes > 10_000, 30, "a filling spool")
+        assert streamer.tailer is not None
+        await async_wait_until(
+            lambda: streamer.tailer.state.files[str(log)].behind > 0, 30, "the reader held back"
+        )
+        assert channel.spooled_bytes <= 20_000
+        loki.fail_next = []
+        await async_wait_until(lambda: len(loki.lines()) >= 2000, 60, "every line")
+    check_numbered(loki.lines(), {"a": 2000})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +142,7 @@ class Checkpoint:
             db.execute("COMMIT")
             self.commits += 1
 
-    def forget_outputs(self, keep: Mapping[str, object]) -> None:
+    def forget_outputs(self, keep: Iterable[str]) -> None:
         """Drop rows of outputs no longer configured (so they do not hold files back)."""
         with self._lock:
             if self._db is None:
@@ -150,6 +150,7 @@ class Checkpoint:
             names = list(keep)
             marks = ",".join("?" * len(names))
             self._db.execute(f"DELETE FROM positions WHERE output NOT IN ({marks})", names)  # noqa: S608
+            # (positions rows only exist for outputs; state rows also for their disk buffers)
             self._db.execute(f"DELETE FROM output_state WHERE output NOT IN ({marks})", names)  # noqa: S608
 
     def close(self) -> None:

@@ -7,13 +7,13 @@ grow without bound. The channel's sender takes up to ``batch_records`` at a time
 output's ``send`` until it succeeds (backing off from 100 ms to ``retry_max_backoff``), and only
 then advances :attr:`Channel.acked`, the positions the checkpoint writes for this output. A
 :class:`Finished` marker, queued behind a file's last records, says the file is done once they are
-acknowledged, so its checkpoint row can go.
+acknowledged, so its checkpoint row can go. With a disk buffer (:mod:`.spool`) every record
+goes through it instead of the memory queue.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from podkit.core import one_line
 from podkit.log_streamer.outputs.base import Output, OutputError
 from podkit.log_streamer.records import Record
+from podkit.log_streamer.spool import Spool
 
 __all__ = ["Channel", "ChannelStats", "Finished"]
 
@@ -54,6 +55,7 @@ class Channel:
         buffer_records: int,
         max_backoff: float,
         skip: dict[str, int] | None = None,
+        spool: Spool | None = None,
     ) -> None:
         self.output = output
         self.name = output.name
@@ -62,6 +64,9 @@ class Channel:
         self.max_backoff = max_backoff
         self.skip = dict(skip or {})
         """Per file key, the offset this output had already acknowledged before a restart."""
+        self.spool = spool
+        self._spool_lock = asyncio.Lock()
+        self.spool_state: str | None = spool.state() if spool is not None else None
         self.stats = ChannelStats()
         self.acked: dict[str, tuple[str, int]] = {}
         self.acked_state: str | None = None
@@ -78,7 +83,12 @@ class Channel:
 
     @property
     def buffered(self) -> int:
+        """Records held in memory (queued or being sent)."""
         return self._records + self._sending
+
+    @property
+    def spooled_bytes(self) -> int:
+        return self.spool.write_at - self.spool.read_at if self.spool is not None else 0
 
     async def put(self, records: Sequence[Record]) -> None:
         """Queue ``records``; waits while the buffer is full."""
@@ -86,11 +96,29 @@ class Channel:
             records = [r for r in records if r.end > self.skip.get(r.key, -1)]
         if not records:
             return
+        if self.spool is not None:
+            await self._spill(records)
+            return
         while self._records + self._sending >= self.buffer_records:
             self._space.clear()
             await self._space.wait()
         self._queue.extend(records)
         self._records += len(records)
+        self._idle.clear()
+        self._ready.set()
+
+    async def _spill(self, records: Sequence[Record]) -> None:
+        """Append to the disk buffer (waiting while it is full); the records count as
+        acknowledged for the files from then on."""
+        spool = self.spool
+        assert spool is not None
+        while not spool.fits(records):
+            self._space.clear()
+            await self._space.wait()
+        async with self._spool_lock:
+            await asyncio.to_thread(spool.append, records)
+            self._ack(records)
+            self.spool_state = spool.state()
         self._idle.clear()
         self._ready.set()
 
@@ -122,6 +150,9 @@ class Channel:
         """The sender loop; runs until cancelled."""
         output = self.output
         while True:
+            if not self._queue and self.spool is not None and self.spool.pending:
+                await self._send_spooled()
+                continue
             if not self._queue:
                 self._sending = 0
                 self._idle.set()
@@ -142,7 +173,19 @@ class Channel:
             if self._records < self.buffer_records:
                 self._space.set()
 
-    async def _deliver(self, records: list[Record]) -> None:
+    async def _send_spooled(self) -> None:
+        spool = self.spool
+        assert spool is not None
+        async with self._spool_lock:
+            records, after = await asyncio.to_thread(spool.read, self.batch_records)
+        if records:
+            await self._deliver(records, ack=False)
+        async with self._spool_lock:
+            await asyncio.to_thread(spool.consume, after)
+            self.spool_state = spool.state()
+        self._space.set()
+
+    async def _deliver(self, records: list[Record], ack: bool = True) -> None:
         backoff = 0.1
         while True:
             try:
@@ -171,19 +214,25 @@ class Channel:
         self.stats.sent += len(records) - dropped
         if dropped:
             self.stats.dropped["rejected"] = self.stats.dropped.get("rejected", 0) + dropped
+        if ack:
+            self._ack(records)
+        self.acked_state = self.output.state()
+
+    def _ack(self, records: Sequence[Record]) -> None:
         acked = self.acked
         for record in records:
             acked[record.key] = (record.path, record.end)
         self.dirty.update({record.key for record in records})
-        self.acked_state = self.output.state()
-        self.last_ack = time.monotonic()
 
-    def take_changes(self) -> tuple[list[tuple[str, str, int]], list[str], str | None]:
-        """Positions changed and files finished since the last call, and the output's state."""
+    def take_changes(
+        self,
+    ) -> tuple[list[tuple[str, str, int]], list[str], str | None, str | None]:
+        """Positions changed and files finished since the last call, the output's state and the
+        disk buffer's, all as of the same moment."""
         rows = [(key, *self.acked[key]) for key in self.dirty if key in self.acked]
         self.dirty.clear()
         finished, self.finished = self.finished, []
-        return rows, finished, self.acked_state
+        return rows, finished, self.acked_state, self.spool_state
 
     def seed(self, positions: Iterable[tuple[str, str, int]]) -> None:
         """Positions from the checkpoint (not dirty: they are already written)."""

@@ -79,6 +79,11 @@ class StreamerCollector(Collector):
         up = GaugeMetricFamily(
             _P + "output_up", "1 when the output's last send worked.", labels=["output"]
         )
+        spooled = GaugeMetricFamily(
+            _P + "disk_buffer_bytes",
+            "Bytes of records in an output's disk buffer.",
+            labels=["output"],
+        )
         dropped = CounterMetricFamily(
             _P + "dropped_records",
             "Records dropped, by output and reason.",
@@ -89,9 +94,10 @@ class StreamerCollector(Collector):
             failed.add_metric([channel.name], channel.stats.failed)
             buffered.add_metric([channel.name], channel.buffered)
             up.add_metric([channel.name], 1 if channel.stats.up else 0)
+            spooled.add_metric([channel.name], channel.spooled_bytes)
             for reason, count in sorted(channel.stats.dropped.items()):
                 dropped.add_metric([channel.name, reason], count)
-        yield from (sent, failed, buffered, up, dropped)
+        yield from (sent, failed, buffered, up, spooled, dropped)
         lost = CounterMetricFamily(
             _P + "dropped_bytes",
             "Bytes of files lost before they could be read, by reason.",

@@ -30,9 +30,12 @@ from podkit.log_streamer.outputs.factory import make_output
 from podkit.log_streamer.parsers import RecordParser
 from podkit.log_streamer.records import Multiline
 from podkit.log_streamer.settings import LogStreamerSettings
+from podkit.log_streamer.spool import Spool
 from podkit.log_streamer.tailer import Tailer, TailerOptions
 
 __all__ = ["LogStreamer"]
+
+SPOOL_SUFFIX = "#spool"
 
 
 class LogStreamer(Service[LogStreamerSettings]):
@@ -72,7 +75,8 @@ class LogStreamer(Service[LogStreamerSettings]):
         self.checkpoint = Checkpoint(s.state_dir)
         saved = await asyncio.to_thread(self.checkpoint.open)
         names = {spec.name: spec for spec in s.output}
-        await asyncio.to_thread(self.checkpoint.forget_outputs, names)
+        kept = list(names) + [name + SPOOL_SUFFIX for name in names]
+        await asyncio.to_thread(self.checkpoint.forget_outputs, kept)
         if s.state_dir is None:
             self.log.warning(
                 "no --state-dir: positions are kept in memory only; a restart reads files again"
@@ -83,12 +87,17 @@ class LogStreamer(Service[LogStreamerSettings]):
             await output.open(saved.states.get(spec.name))
             self.outputs.append(output)
             own = saved.positions.get(spec.name, {})
+            spool = None
+            if s.disk_buffer_size and s.state_dir is not None:
+                spool = Spool(s.state_dir / "buffer", spec.name, s.disk_buffer_size)
+                await asyncio.to_thread(spool.open, saved.states.get(spec.name + SPOOL_SUFFIX))
             channel = Channel(
                 output,
                 batch_records=s.batch_records,
                 buffer_records=s.buffer_records,
                 max_backoff=s.retry_max_backoff,
                 skip={key: offset for key, (_, offset) in own.items()},
+                spool=spool,
             )
             channel.seed((key, path, offset) for key, (path, offset) in own.items())
             channel.acked_state = output.state()
@@ -157,11 +166,12 @@ class LogStreamer(Service[LogStreamerSettings]):
         snapshot = Snapshot()
         every = {channel.name for channel in self.channels}
         for channel in self.channels:
-            rows, finished, state = channel.take_changes()
+            rows, finished, state, spooled = channel.take_changes()
             snapshot.upserts.extend((channel.name, key, path, offset) for key, path, offset in rows)
-            if state is not None and self._states.get(channel.name) != state:
-                snapshot.states[channel.name] = state
-                self._states[channel.name] = state
+            for name, value in ((channel.name, state), (channel.name + SPOOL_SUFFIX, spooled)):
+                if value is not None and self._states.get(name) != value:
+                    snapshot.states[name] = value
+                    self._states[name] = value
             for key in finished:
                 done = self._forgotten.setdefault(key, set())
                 done.add(channel.name)
@@ -207,6 +217,9 @@ class LogStreamer(Service[LogStreamerSettings]):
         await self.commit()
         if self.tailer is not None:
             self.tailer.close()
+        for channel in self.channels:
+            if channel.spool is not None:
+                channel.spool.close()
         for output in self.outputs:
             try:
                 await output.close()

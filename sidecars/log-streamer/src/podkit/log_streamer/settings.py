@@ -225,6 +225,13 @@ class LogStreamerSettings(ServiceSettings):
         help="records held in memory per output; when full, reading stops (files keep their place)",
         group="outputs",
     )
+    disk_buffer_size: int = setting(
+        default=0,
+        parse=v.SIZE,
+        help="per output, a disk buffer of this many bytes in --state-dir that every record goes "
+        "through (so files can rotate away while a store is down); 0 turns it off",
+        group="outputs",
+    )
     retry_max_backoff: float = setting(
         default=30.0,
         parse=v.non_negative(v.DURATION),
@@ -328,6 +335,8 @@ class LogStreamerSettings(ServiceSettings):
             raise SettingsError("--parse-regex needs at least one named group (?P<name>...)")
         if self.multiline_start and self.multiline_continuation:
             raise SettingsError("give --multiline-start or --multiline-continuation, not both")
+        if self.disk_buffer_size and self.state_dir is None:
+            raise SettingsError("--disk-buffer-size needs --state-dir (the buffer lives there)")
         names = [spec.name for spec in self.output]
         if len(set(names)) != len(names):
             raise SettingsError(f"an output is given twice: {', '.join(names)}")
