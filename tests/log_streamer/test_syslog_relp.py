@@ -115,15 +115,13 @@ async def test_relp_survives_rsyslog_kill_and_restart_without_loss(
         append(log, (numbered("a", i) for i in range(2000, 4000)))
         await asyncio.sleep(1.0)  # the streamer retries against a dead port meanwhile
         rsyslog.start()
-        lines = await wait_received(rsyslog, 4000)
-        await async_wait_until(lambda: streamer.channels[0].buffered == 0, 30, "all acknowledged")
+        await async_wait_until(
+            lambda: len(set(rsyslog.lines())) >= 4000, 60, "4000 distinct lines at rsyslog"
+        )
         failed = streamer.channels[0].stats.failed
-    # at-least-once: a batch in flight when rsyslog died may arrive twice, but in order and
-    # with nothing missing
-    unique = list(dict.fromkeys(rsyslog.lines()))
-    check_numbered(unique, {"a": 4000})
-    numbers = [int(line.split()[1]) for line in lines]
-    assert sorted(set(numbers)) == list(range(4000))
+    # at-least-once: a batch in flight when rsyslog died may arrive twice, but nothing is
+    # missing and the first arrival of each line is in order
+    check_numbered(list(dict.fromkeys(rsyslog.lines())), {"a": 4000})
     assert failed > 0
 
 

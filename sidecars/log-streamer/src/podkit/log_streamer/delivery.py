@@ -72,7 +72,8 @@ class Channel:
         self.acked_state: str | None = None
         self.dirty: set[str] = set()
         self.finished: list[str] = []
-        self._queue: deque[Record | Finished] = deque()
+        self._queue: deque[list[Record] | Finished] = deque()
+        """Chunks of records (as the tailer handed them) and end-of-file markers, in order."""
         self._records = 0
         self._sending = 0
         self._space = asyncio.Event()
@@ -93,7 +94,7 @@ class Channel:
     async def put(self, records: Sequence[Record]) -> None:
         """Queue ``records``; waits while the buffer is full."""
         if self.skip:
-            records = [r for r in records if r.end > self.skip.get(r.key, -1)]
+            records = self._unskipped(records)
         if not records:
             return
         if self.spool is not None:
@@ -102,7 +103,7 @@ class Channel:
         while self._records + self._sending >= self.buffer_records:
             self._space.clear()
             await self._space.wait()
-        self._queue.extend(records)
+        self._queue.append(list(records))
         self._records += len(records)
         self._idle.clear()
         self._ready.set()
@@ -133,15 +134,30 @@ class Channel:
         """Wait until everything queued is acknowledged."""
         await self._idle.wait()
 
-    def _take(self) -> list[Record | Finished]:
-        batch: list[Record | Finished] = []
+    def _unskipped(self, records: Sequence[Record]) -> Sequence[Record]:
+        """Drop records this output acknowledged before a restart (others may not have)."""
+        skip = self.skip
+        if records[0].key not in skip and records[-1].key not in skip:
+            return records  # (a chunk comes from one file)
+        out = [r for r in records if r.end > skip.get(r.key, -1)]
+        for r in out:
+            skip.pop(r.key, None)  # past the old position: nothing more to skip in this file
+        return out
+
+    def _take(self) -> list[list[Record] | Finished]:
+        batch: list[list[Record] | Finished] = []
         count = 0
         queue = self._queue
-        while queue and count < self.batch_records:
+        room = self.batch_records
+        while queue and count < room:
             item = queue.popleft()
+            if isinstance(item, list) and count + len(item) > room:
+                cut = room - count
+                queue.appendleft(item[cut:])
+                item = item[:cut]
             batch.append(item)
-            if isinstance(item, Record):
-                count += 1
+            if isinstance(item, list):
+                count += len(item)
         self._records -= count
         self._sending = count
         return batch
@@ -161,7 +177,7 @@ class Channel:
                 if output.linger and self._records < self.batch_records:
                     await asyncio.sleep(output.linger)
             batch = self._take()
-            records = [item for item in batch if isinstance(item, Record)]
+            records = [r for item in batch if isinstance(item, list) for r in item]
             if records:
                 await self._deliver(records)
             for item in batch:
@@ -219,10 +235,16 @@ class Channel:
         self.acked_state = self.output.state()
 
     def _ack(self, records: Sequence[Record]) -> None:
-        acked = self.acked
+        acked, dirty = self.acked, self.dirty
+        previous: Record | None = None
         for record in records:
-            acked[record.key] = (record.path, record.end)
-        self.dirty.update({record.key for record in records})
+            if previous is not None and record.key != previous.key:
+                acked[previous.key] = (previous.path, previous.end)
+                dirty.add(previous.key)
+            previous = record
+        if previous is not None:
+            acked[previous.key] = (previous.path, previous.end)
+            dirty.add(previous.key)
 
     def take_changes(
         self,

@@ -118,12 +118,15 @@ class RecordBuilder:
         lines = data.split(b"\n")
         tail = lines.pop()
         out: list[Record] = []
-        if self.multiline is None and self.max_size >= len(data):
-            key, path = self.key, self.path
+        if self.multiline is None:
+            key, path, max_size = self.key, self.path, self.max_size
             append = out.append
             for line in lines:
                 end = start + len(line) + 1
-                append(Record(key, path, start, end, line))
+                if len(line) > max_size:
+                    self._line(line, start, end, now, out)
+                else:
+                    append(Record(key, path, start, end, line))
                 start = end
         else:
             for line in lines:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Sequence
 
@@ -26,10 +27,12 @@ from podkit.log_streamer.records import Record
 
 __all__ = ["RelpError", "RelpOutput", "RelpSession"]
 
-WINDOW = 128
+WINDOW = 1024
+CHUNK = 128
 ACK_TIMEOUT = 30.0
 _MAX_TXNR = 999_999_999
 OFFER = f"relp_version=0\nrelp_software=podkit-log-streamer,{__version__}\ncommands=syslog".encode()
+_HEADER = re.compile(rb"(\d{1,9}) ([A-Za-z]{1,32}) (\d{1,9})([ \n])")
 
 
 class RelpError(OutputError):
@@ -37,85 +40,146 @@ class RelpError(OutputError):
 
 
 class RelpSession:
-    """One RELP connection: open, numbered commands, responses matched by transaction number."""
+    """One RELP connection: numbered commands out, ``rsp`` frames in, matched by number."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
         self.txnr = 0
-        self.pending: dict[int, asyncio.Future[str]] = {}
-        self.window = asyncio.Semaphore(WINDOW)
+        self.calls: dict[int, asyncio.Future[bytes]] = {}
+        """open/close transactions: their replies."""
+        self.outstanding: set[int] = set()
+        """syslog transactions not answered yet."""
+        self.refused: list[str] = []
+        self.changed = asyncio.Event()
         self.closed = False
+        self.error: RelpError | None = None
         self._reader_task = asyncio.ensure_future(self._read_responses())
 
     def _next(self) -> int:
         self.txnr = 1 if self.txnr >= _MAX_TXNR else self.txnr + 1
         return self.txnr
 
-    def command(self, name: bytes, data: bytes) -> asyncio.Future[str]:
-        """Write one command; the future resolves to the response's data."""
+    def _check(self) -> None:
         if self.closed:
-            raise RelpError("RELP session closed")
+            raise self.error or RelpError("RELP session closed")
+
+    def call(self, name: bytes, data: bytes) -> asyncio.Future[bytes]:
+        """Write one command whose reply the caller wants."""
+        self._check()
         txnr = self._next()
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.pending[txnr] = future
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.calls[txnr] = future
         if data:
             self.writer.write(b"%d %s %d %s\n" % (txnr, name, len(data), data))
         else:
             self.writer.write(b"%d %s 0\n" % (txnr, name))
         return future
 
+    async def syslog(self, messages: Sequence[bytes]) -> None:
+        """Send ``messages`` pipelined; return once every one is answered ``200``."""
+        self.refused = []
+        for at in range(0, len(messages), CHUNK):
+            while len(self.outstanding) >= WINDOW:
+                self._check()
+                self.changed.clear()
+                await asyncio.wait_for(self.changed.wait(), ACK_TIMEOUT)
+            self._check()
+            parts = []
+            for message in messages[at : at + CHUNK]:
+                txnr = self._next()
+                self.outstanding.add(txnr)
+                parts.append(b"%d syslog %d %s\n" % (txnr, len(message), message))
+            self.writer.write(b"".join(parts))
+            await self.writer.drain()
+        while self.outstanding:
+            self._check()
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), ACK_TIMEOUT)
+        self._check()
+        if self.refused:
+            raise RelpError(f"the server refused {len(self.refused)} records: {self.refused[0]}")
+
     async def _read_responses(self) -> None:
-        error: BaseException = RelpError("the server closed the RELP session")
+        error = RelpError("the server closed the RELP session")
+        buffer = b""
         try:
             while True:
-                header = await self.reader.readuntil(b" ")
-                command = await self.reader.readuntil(b" ")
-                length_text = b""
-                while True:
-                    ch = await self.reader.readexactly(1)
-                    if ch in (b" ", b"\n"):
-                        break
-                    length_text += ch
-                length = int(length_text)
-                data = await self.reader.readexactly(length) if length else b""
-                if length and await self.reader.readexactly(1) != b"\n":
-                    raise RelpError("RELP frame without its trailing newline")
-                txnr = int(header)
-                name = command.strip()
-                if name == b"serverclose":
-                    error = RelpError("the server closed the RELP session (serverclose)")
+                data = await self.reader.read(65536)
+                if not data:
                     break
-                if name != b"rsp":
-                    raise RelpError(f"unexpected RELP command {name!r} from the server")
-                future = self.pending.pop(txnr, None)
-                if future is not None and not future.done():
-                    future.set_result(data.decode("utf-8", "replace"))
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError):
+                buffer += data
+                pos = 0
+                while True:
+                    match = _HEADER.match(buffer, pos)
+                    if match is None:
+                        if len(buffer) - pos > 64 and not _HEADER.match(buffer + b" " * 64, pos):
+                            raise RelpError("bad RELP frame from the server")
+                        break
+                    length = int(match.group(3))
+                    body = match.end()
+                    if length:
+                        if match.group(4) != b" ":
+                            raise RelpError("bad RELP frame from the server")
+                        if len(buffer) < body + length + 1:
+                            break
+                        reply = buffer[body : body + length]
+                        if buffer[body + length : body + length + 1] != b"\n":
+                            raise RelpError("RELP frame without its trailing newline")
+                        pos = body + length + 1
+                    else:
+                        reply = b""
+                        pos = body
+                    self._reply(int(match.group(1)), match.group(2), reply)
+                buffer = buffer[pos:]
+        except (ConnectionError, OSError):
             pass
-        except (RelpError, ValueError) as exc:
-            error = exc if isinstance(exc, RelpError) else RelpError(f"bad RELP frame: {exc}")
-        self.closed = True
-        for future in self.pending.values():
+        except RelpError as exc:
+            error = exc
+        self._close_with(error)
+
+    def _reply(self, txnr: int, command: bytes, data: bytes) -> None:
+        if command == b"serverclose":
+            raise RelpError("the server closed the RELP session (serverclose)")
+        if command != b"rsp":
+            raise RelpError(f"unexpected RELP command {command!r} from the server")
+        if txnr in self.outstanding:
+            self.outstanding.discard(txnr)
+            if not data.startswith(b"200"):
+                self.refused.append(data.decode("utf-8", "replace").splitlines()[0] if data else "")
+            if len(self.outstanding) < WINDOW // 2 or not self.outstanding:
+                self.changed.set()
+            return
+        future = self.calls.pop(txnr, None)
+        if future is not None and not future.done():
+            future.set_result(data)
+
+    def _close_with(self, error: RelpError) -> None:
+        if not self.closed:
+            self.closed = True
+            self.error = error
+        for future in self.calls.values():
             if not future.done():
                 future.set_exception(error)
-        self.pending.clear()
+        self.calls.clear()
+        self.changed.set()
 
-    async def open(self) -> str:
-        reply = await asyncio.wait_for(self.command(b"open", OFFER), ACK_TIMEOUT)
-        if not reply.startswith("200"):
-            raise RelpError(f"RELP open refused: {reply.splitlines()[0] if reply else ''}")
-        if "commands=syslog" not in reply:
+    async def open(self) -> bytes:
+        reply = await asyncio.wait_for(self.call(b"open", OFFER), ACK_TIMEOUT)
+        if not reply.startswith(b"200"):
+            first = reply.decode("utf-8", "replace").splitlines()[0] if reply else ""
+            raise RelpError(f"RELP open refused: {first}")
+        if b"commands=syslog" not in reply:
             raise RelpError("the RELP server does not offer the syslog command")
         return reply
 
     async def close(self) -> None:
         if not self.closed:
             with contextlib.suppress(RelpError, OSError, TimeoutError, ConnectionError):
-                future = self.command(b"close", b"")
+                future = self.call(b"close", b"")
                 await self.writer.drain()
                 await asyncio.wait_for(future, 2.0)
-        self.closed = True
+        self._close_with(RelpError("RELP session closed"))
         self._reader_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._reader_task
@@ -165,29 +229,12 @@ class RelpOutput(Output):
 
     async def send(self, batch: Sequence[Record]) -> int:
         session = await self._session()
-        now = time.time()
-        futures: list[asyncio.Future[str]] = []
         try:
-            for record in batch:
-                await session.window.acquire()
-                future = session.command(b"syslog", self.rfc.message(record, now))
-                future.add_done_callback(lambda _f: session.window.release())
-                futures.append(future)
-                if len(futures) % 64 == 0:
-                    await session.writer.drain()
-            await session.writer.drain()
-            replies = await asyncio.wait_for(asyncio.gather(*futures), ACK_TIMEOUT)
+            await session.syslog(self.rfc.messages(batch, time.time()))
         except (RelpError, OSError, ConnectionError, TimeoutError) as exc:
-            for future in futures:
-                future.cancel()
             self._error = one_line(exc) or "no acknowledgement in time"
             await session.close()
             raise RelpError(f"RELP to {self.name} failed: {self._error}") from None
-        refused = [reply for reply in replies if not reply.startswith("200")]
-        if refused:
-            self._error = refused[0]
-            await session.close()
-            raise RelpError(f"{self.name} refused {len(refused)} records: {refused[0]}")
         self._error = None
         return 0
 

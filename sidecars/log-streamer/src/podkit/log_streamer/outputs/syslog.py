@@ -43,11 +43,17 @@ class Rfc5424:
         host = s.syslog_hostname or context.formatter.metadata.hostname()
         self.rest = f" {_field(host, 255)} {_field(s.syslog_app_name, 48)} - - - ".encode()
 
-    def message(self, record: Record, now: float) -> bytes:
+    def messages(self, records: Sequence[Record], now: float) -> list[bytes]:
+        """The RFC 5424 message of each record (the time of ``now`` for records without one)."""
         parser = self.context.formatter.parser
-        parser.prepare(record)
-        stamp = rfc3339(record.time if record.time is not None else now).encode()
-        return self.pri + stamp + self.rest + record.data
+        default = rfc3339(now).encode()
+        head, rest = self.pri, self.rest
+        out = []
+        for record in records:
+            parser.prepare(record)
+            stamp = default if record.time is None else rfc3339(record.time).encode()
+            out.append(head + stamp + rest + record.data)
+        return out
 
 
 class SyslogOutput(Output):
@@ -75,11 +81,7 @@ class SyslogOutput(Output):
 
     async def send(self, batch: Sequence[Record]) -> int:
         writer = await self._connect()
-        now = time.time()
-        frames = []
-        for record in batch:
-            message = self.rfc.message(record, now)
-            frames.append(b"%d %s" % (len(message), message))
+        frames = [b"%d %s" % (len(m), m) for m in self.rfc.messages(batch, time.time())]
         try:
             if self._reader is not None and self._reader.at_eof():
                 raise ConnectionResetError("the server closed the connection")
