@@ -67,21 +67,22 @@ class LogStreamerSettings(ServiceSettings):
 
     env_prefix = "LOG_STREAMER_"
     setting_overrides = {
-        "admin_listen": {"default": HostPort("127.0.0.1", 8080)},
+        # 2020, fluent-bit's monitoring port: a sidecar must not take the app's usual 8080
+        "admin_listen": {"default": HostPort("", 2020)},
     }
 
     # --- inputs ----------------------------------------------------------------------------------
     path: list[str] = setting(
         default=[],
         repeatable=True,
-        help="glob of log files to follow (repeatable); new matches are picked up while running",
+        help="glob of log files to follow; new matches are picked up while running",
         metavar="GLOB",
         group="inputs",
     )
     exclude: list[str] = setting(
         default=[],
         repeatable=True,
-        help="glob of files not to follow, matched against the path or the file name (repeatable)",
+        help="glob of files not to follow, matched against the path or the file name",
         metavar="GLOB",
         group="inputs",
     )
@@ -187,7 +188,7 @@ class LogStreamerSettings(ServiceSettings):
         default=[],
         parse=_LABEL,
         repeatable=True,
-        help="label added to every record (repeatable)",
+        help="label added to every record",
         group="parsing",
     )
 
@@ -197,7 +198,7 @@ class LogStreamerSettings(ServiceSettings):
         default_text="stdout",
         parse=OUTPUT,
         repeatable=True,
-        help="where records go (repeatable): stdout, file:PATH, syslog://HOST:PORT, "
+        help="where records go: stdout, file:PATH, syslog://HOST:PORT, "
         "relp://HOST:PORT, relp+tls://HOST:PORT, loki:URL, bulk:URL",
         group="outputs",
     )
