@@ -14,6 +14,7 @@ declare -A PACKAGE=(
   [git-sync]=podkit-git-sync
   [redis-ambassador]=podkit-redis-ambassador
   [jmx-adapter]=podkit-jmx-adapter
+  [log-streamer]=podkit-log-streamer
 )
 components=("$@")
 if [ ${#components[@]} -eq 0 ]; then

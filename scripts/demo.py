@@ -178,10 +178,44 @@ def redis_parts() -> list[Part]:
     ]
 
 
+def log_streamer_parts() -> list[Part]:
+    """The log streamer printing every line of an app's two rotated log files once (started
+    first, as a native sidecar is, so it sees the files from their first line)."""
+    base = Path(tempfile.mkdtemp(prefix="podkit-demo-logs."))
+    logs, state = base / "logs", base / "state"
+    logs.mkdir()
+    admin = "http://127.0.0.1:9182"
+    return [
+        Part(
+            title="log streamer: the app's rotated files, every line once, on its stdout",
+            argv=[
+                sys.executable,
+                "-m",
+                "podkit.log_streamer.cli",
+                f"--path={logs}/*.log",
+                f"--state-dir={state}",
+                "--admin-listen=127.0.0.1:9182",
+                "--log-format=text",
+            ],
+            ready_url=admin + "/readyz",
+            urls={"metrics": admin + "/metrics"},
+            try_it=[f"ls {logs}   # a.log.1, a.log.2, ... appear as the app rotates"],
+            show=(admin + "/metrics", "log_streamer_read_lines_total"),
+            cleanup=[base],
+        ),
+        Part(
+            title="an app writing a.log and b.log, rotating them every 10 lines",
+            argv=[sys.executable, str(DEMO / "log_app.py"), str(logs), "2", "10"],
+            ready_url="",
+        ),
+    ]
+
+
 def parts() -> list[Part]:
     statsd_web = "http://127.0.0.1:9102"
     return [
         *git_sync_parts(),
+        *log_streamer_parts(),
         *redis_parts(),
         *jmx_parts(),
         Part(

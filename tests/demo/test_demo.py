@@ -20,6 +20,8 @@ def test_demo_starts_shows_metrics_and_git_sync_and_stops_cleanly() -> None:
         out = child.wait_for_output("buckets left out", stream="stdout", timeout=60)
         child.wait_for_output('shop_requests_total{handler="home"}', stream="stdout", timeout=30)
         child.wait_for_output('shop_orders_processed_total{region="eu"}', stream="stdout")
+        # the log streamer prints the app's rotated log files, from their first line
+        child.wait_for_output("a 00000000 an order was placed", stream="stdout", timeout=30)
         # the ambassador's split: the client's GETs reach the replica once it is in rotation
         deadline = time.monotonic() + 60
         while not re.search(r"replica-side reads [1-9]", child.stdout):
