@@ -555,6 +555,8 @@ class Tailer:
         self._open.remove(entry)
         if self._by_path.get(follower.path) is entry:
             del self._by_path[follower.path]
+        if self._last_rotated.get(entry.path) is entry:
+            del self._last_rotated[entry.path]
         self.log.info("done with rotated file", path=follower.path)
 
     def close(self) -> None:

@@ -197,6 +197,11 @@ class RelpOutput(Output):
         self.session: RelpSession | None = None
         self._error: str | None = None
 
+    async def open(self, state: str | None) -> None:
+        """Open a session now, so ``/readyz`` tells a missing receiver before the first record."""
+        with contextlib.suppress(OutputError):
+            await self._session()
+
     async def _session(self) -> RelpSession:
         if self.session is not None and not self.session.closed:
             return self.session

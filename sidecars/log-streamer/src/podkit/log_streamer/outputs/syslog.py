@@ -66,6 +66,11 @@ class SyslogOutput(Output):
         self._reader: asyncio.StreamReader | None = None
         self._error: str | None = None
 
+    async def open(self, state: str | None) -> None:
+        """Connect now, so ``/readyz`` tells a missing receiver before the first record."""
+        with contextlib.suppress(OutputError):
+            await self._connect()
+
     async def _connect(self) -> asyncio.StreamWriter:
         if self._writer is None or self._writer.is_closing():
             try:
