@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
@@ -69,9 +70,13 @@ def settings(logs: Path, state: Path | None, out: Path, **changes: Any) -> LogSt
 
 @contextlib.asynccontextmanager
 async def embedded(s: LogStreamerSettings) -> AsyncIterator[LogStreamer]:
-    """A streamer running in this event loop, shut down (flushed) at the end."""
+    """A streamer running in this event loop, past its first scan, shut down (flushed) at the
+    end. (A pod starts the sidecar first; a file created and rotated away before the streamer
+    ever looked cannot be known to it.)"""
     streamer = LogStreamer(s)
     await streamer.start()
+    assert streamer.tailer is not None
+    await asyncio.wait_for(streamer.tailer.first_pass.wait(), 30)
     try:
         yield streamer
     finally:

@@ -31,11 +31,16 @@ def dirs(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 async def run_writer(
-    logs: Path, names: str, count: int, every: int, method: str, late: int = 0
+    logs: Path,
+    names: str,
+    count: int,
+    every: int,
+    method: str,
+    late: int = 0,
+    rotate_pause: float = 0.0,
 ) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(WRITER), str(logs), names, str(count), str(every), method, str(late)
-    )
+    args = [names, str(count), str(every), method, str(late), "200", str(rotate_pause)]
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(WRITER), str(logs), *args)
     assert await proc.wait() == 0
 
 
@@ -107,11 +112,12 @@ async def test_delete_and_create_even_on_the_same_inode(dirs: tuple[Path, Path, 
 async def test_copytruncate_writer_process_reads_unread_lines_from_the_copy(
     dirs: tuple[Path, Path, Path],
 ) -> None:
-    """A writer copying and truncating as fast as it writes: what the streamer had not read
-    before a truncation is read from the copy, so every line comes out once and in order."""
+    """A writer copying and truncating while it writes (a rotation a second, far more often
+    than logrotate): what the streamer had not read before a truncation is read from the copy,
+    so every line comes out once and in order."""
     logs, state, out = dirs
     async with embedded(settings(logs, state, out)) as streamer:
-        await run_writer(logs, "a,b", 3000, 600, "copytruncate")
+        await run_writer(logs, "a,b", 3000, 600, "copytruncate", rotate_pause=1.0)
         await wait_lines(out, 6000)
         assert streamer.tailer is not None
         truncations = streamer.tailer.state.files[str(logs / "a.log")].truncations

@@ -5,7 +5,8 @@ writes ``NAME 00000000 xxx...`` lines 0..COUNT-1 to ``DIR/NAME.log`` (round robi
 names), rotating every ROTATE_EVERY lines of a file with METHOD ``rename`` (to ``NAME.log.N``,
 N counting up, never deleted; LATE more lines go to the renamed file before the new one is
 opened) or ``copytruncate`` (copy then truncate, like logrotate's). Each line is flushed as it
-is written. Sleeps 1 ms every PAUSE_EVERY lines so readers get to run.
+is written. Sleeps 1 ms every PAUSE_EVERY lines so readers get to run, and ROTATE_PAUSE seconds
+after each rotation (``... PAUSE_EVERY ROTATE_PAUSE``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def main() -> None:
     directory, names_arg, count_arg, every_arg, method = sys.argv[1:6]
     late = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     pause_every = int(sys.argv[7]) if len(sys.argv) > 7 else 200
+    rotate_pause = float(sys.argv[8]) if len(sys.argv) > 8 else 0.0
     names = names_arg.split(",")
     count, every = int(count_arg), int(every_arg)
     paths = {name: os.path.join(directory, f"{name}.log") for name in names}
@@ -60,6 +62,7 @@ def main() -> None:
                     handles[name].flush()
                     shutil.copyfile(paths[name], rotated)
                     os.truncate(paths[name], 0)
+                time.sleep(rotate_pause)
     for handle in handles.values():
         handle.close()
 

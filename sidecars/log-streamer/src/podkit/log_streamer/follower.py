@@ -14,6 +14,7 @@ generation (new identity key) at offset 0.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 from podkit.log_streamer.identity import FileIdentity, identify, matches
@@ -34,6 +35,8 @@ class Slice:
     """Set when the file was truncated or rewritten: the identity that ended."""
     unread: int = 0
     """With ``truncated``: bytes the old content had (as last seen) beyond what was read."""
+    fresh: bool = False
+    """The file was seen empty before and has content now (its identity was just taken)."""
 
 
 class Follower:
@@ -51,6 +54,10 @@ class Follower:
         self.rotated_at: float | None = None
         self.grew_at = 0.0
         self.closed = False
+        self.checked = time.time()
+        """Wall-clock time just after the last :meth:`read` looked at the file (or the open)."""
+        self.checked_before = self.checked
+        """Wall-clock time of the read before that: what the file held then was seen."""
 
     @classmethod
     def open(cls, path: str, expect: tuple[int, int] | None = None) -> Follower:
@@ -90,20 +97,24 @@ class Follower:
         size = st.st_size
         ended: FileIdentity | None = None
         unread = 0
+        fresh = False
         if self.identity is None:
             self.identity = identify(self.fd)
-        elif size < self.offset or (self.offset > 0 and not matches(self.fd, self.identity)):
+            fresh = self.identity is not None
+        elif size < self.offset or not matches(self.fd, self.identity):
+            # (also when nothing was read yet: the content seen at open went to a copy)
             ended = self.identity
             unread = max(self.size - self.offset, 0)
             self.identity = identify(self.fd)
             self.offset = 0
         self.size = size
+        self.checked_before, self.checked = self.checked, time.time()
         if size <= self.offset or self.identity is None:
-            return Slice(b"", self.offset, size, ended, unread)
+            return Slice(b"", self.offset, size, ended, unread, fresh)
         data = os.pread(self.fd, min(limit, size - self.offset), self.offset)
         start = self.offset
         self.offset += len(data)
-        return Slice(data, start, size, ended, unread)
+        return Slice(data, start, size, ended, unread, fresh)
 
     def close(self) -> None:
         if not self.closed:

@@ -143,10 +143,16 @@ class LogStreamer(Service[LogStreamerSettings]):
         for channel in self.channels:
             self.spawn(channel.run(), f"output {channel.name}")
         self.tailer.watcher = self.watcher
+        self.health.not_ready("files", "the files are not scanned yet")
         self.spawn(self.tailer.run(), "tailer")
+        self.spawn(self._ready_after_first_pass(self.tailer), "first pass")
         self.spawn(self._checkpoint_loop(), "checkpoint")
         for output in self.outputs:
             self.health.add_readiness_check(f"output {output.name}", output.reachable)
+
+    async def _ready_after_first_pass(self, tailer: Tailer) -> None:
+        await tailer.first_pass.wait()
+        self.health.ready("files")
 
     async def _register(self, files: list[tuple[str, str, int]]) -> None:
         """Write new files' identities now, before any of their records are sent."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ from podkit.log_streamer.records import BuilderStats, Multiline, Record, RecordB
 
 __all__ = ["FileStats", "Tailer", "TailerOptions"]
 
+_CLOCK_SLACK = 0.05
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip", ".Z")
 
 
@@ -65,6 +67,10 @@ class _Open:
     """The path the file was found under (records and metrics keep it through renames)."""
     predecessor: _Open | None = None
     """The file this path named before a rotation: read to its end before this one."""
+    confirmed: float = field(default_factory=time.time)
+    """Wall-clock time of the last scan that found the path naming this file."""
+    ended: deque[FileIdentity] = field(default_factory=lambda: deque(maxlen=16))
+    """The content generations of this file that ended (copytruncate), newest last."""
 
     def waiting(self) -> bool:
         """Whether the predecessor still has bytes to read (keeps lines in order per path)."""
@@ -120,8 +126,14 @@ class Tailer:
         self._stopping = False
         self._first = True
         self._lock = asyncio.Lock()
+        self.first_pass = asyncio.Event()
+        """Set once the files found at start have been opened (and their identities saved)."""
         self._last_rotated: dict[str, _Open] = {}
         self._failed: set[str] = set()
+        self._previous_scan: float | None = None
+        self._pending_since: dict[str, float] = {}
+        self._closed: dict[tuple[int, int], FileIdentity] = {}
+        """Identities of files read to their end and let go (not to be read again)."""
         self._registered: set[str] = set(starts)
         self.watcher: Watcher | None = None
         """Told about the directories to watch after each scan."""
@@ -185,6 +197,7 @@ class Tailer:
                 self.watcher.watch(directories)
             await self._reconcile(found, now)
             await self._flush_new()
+            self.first_pass.set()
         busy = True
         while busy:
             busy = False
@@ -210,6 +223,7 @@ class Tailer:
             entry.stats.behind = entry.follower.behind
 
     async def _reconcile(self, found: list[Found], now: float) -> None:
+        scanned = time.time()
         seen: set[str] = set()
         if self._first:
             await self._recover_rotated(now, found)
@@ -220,10 +234,11 @@ class Tailer:
             if entry is not None:
                 f = entry.follower
                 if (f.dev, f.ino) == (item.dev, item.ino):
+                    entry.confirmed = scanned
                     continue
                 # the path names another file now: the one we had was rotated away
                 self._rotated(entry, now)
-                before = entry
+                before = await self._catch_missed(entry.path, entry.confirmed, entry, now)
             moved = next(
                 (e for e in self._open if (e.follower.dev, e.follower.ino) == (item.dev, item.ino)),
                 None,
@@ -236,12 +251,26 @@ class Tailer:
                 moved.follower.rotated_at = None
                 self._by_path[item.path] = moved
                 continue
+            since: float | None = None
+            if entry is None and not self._first:
+                # a path that had vanished, or is new: files may have come and gone under it
+                # since it was last looked at
+                since = self._pending_since.get(item.path, before.confirmed if before else None)
+                since = self._previous_scan if since is None else since
+                if since is not None:
+                    before = await self._catch_missed(item.path, since, before, now)
             added = await self._add(item, at_start=self._first)
+            if added is None and since is not None:
+                self._pending_since.setdefault(item.path, since)
+            elif added is not None:
+                self._pending_since.pop(item.path, None)
             if added is not None and before is not None and before is not added:
                 added.predecessor = before
         for path, entry in list(self._by_path.items()):
             if path not in seen:
                 self._rotated(entry, now)
+                await self._catch_missed(entry.path, entry.confirmed, entry, now)
+        self._previous_scan = scanned
         if self._first:
             self._first = False
             for key, (path, offset) in self._starts.items():
@@ -260,6 +289,30 @@ class Tailer:
             entry.stats.rotations += 1
             follower.mark_rotated(now)
             self.log.info("file rotated; reading the old one to its end", path=follower.path)
+
+    async def _catch_missed(
+        self, path: str, since: float, last: _Open | None, now: float
+    ) -> _Open | None:
+        """Rotated generations of ``path`` that appeared and were rotated away between two
+        scans (a busy streamer, a fast writer), changed after ``since``: followed after
+        ``last``, oldest first. Returns the last file of that chain."""
+        known = {(e.follower.dev, e.follower.ino) for e in self._open}
+        missed = await asyncio.to_thread(self._unseen_siblings, path, known, since)
+        for follower in sorted(missed, key=lambda f: os.fstat(f.fd).st_mtime):
+            follower.mark_rotated(now)
+            added = _Open(
+                follower, None, self._stats(path), path, predecessor=last, confirmed=since
+            )
+            self._make_builder(added)
+            self._open.append(added)
+            self._last_rotated[path] = added
+            last = added
+            self.log.warning(
+                "found a rotated file that was never followed; reading it",
+                path=path,
+                now_at=follower.path,
+            )
+        return last
 
     def _stats(self, path: str) -> FileStats:
         stats = self.state.files.get(path)
@@ -352,7 +405,11 @@ class Tailer:
             self._open.append(entry)
 
     def _unseen_siblings(
-        self, path: str, known: set[tuple[int, int]], since: float
+        self,
+        path: str,
+        known: set[tuple[int, int]],
+        since: float,
+        until: float | None = None,
     ) -> list[Follower]:
         """Rotated generations of ``path`` written after the last checkpoint and not known.
 
@@ -381,10 +438,21 @@ class Tailer:
                 if item.is_symlink() or not item.is_file():
                     continue
                 st = item.stat()
-                if (st.st_dev, st.st_ino) in known or st.st_mtime <= since or st.st_size == 0:
+                # modification times come from the kernel's coarse clock: allow it to lag
+                if (
+                    (st.st_dev, st.st_ino) in known
+                    or st.st_mtime <= since - _CLOCK_SLACK
+                    or st.st_size == 0
+                ):
                     continue
+                if until is not None and st.st_mtime > until:
+                    continue  # made after the content being read now: a later generation
                 follower = Follower.open(item.path)
             except OSError:
+                continue
+            done = self._closed.get((follower.dev, follower.ino))
+            if done is not None and matches(follower.fd, done):
+                follower.close()
                 continue
             follower.path = path
             out.append(follower)
@@ -451,6 +519,8 @@ class Tailer:
             entry.stats.truncations += 1
             self.log.info("file truncated; reading it from the start", path=follower.path)
             recovered = await self._read_copy(entry, piece.truncated)
+            await self._read_missed_copies(entry, piece.truncated)
+            entry.ended.append(piece.truncated)
             lost = piece.unread - recovered
             if lost > 0:
                 drops = self.state.dropped_bytes
@@ -462,7 +532,16 @@ class Tailer:
                 )
             await self._end_generation(entry, piece.truncated)
             self._make_builder(entry, piece.offset)
-        elif entry.builder is None and follower.identity is not None:
+        elif piece.fresh:
+            # seen empty before (just truncated, or new): whole generations may have come and
+            # gone through copytruncate copies since
+            await self._read_missed_copies(entry, None)
+        if follower.identity is not None and (
+            entry.builder is None or entry.builder.key != follower.key
+        ):
+            if entry.builder is not None:  # replaced before a byte of it was read
+                for channel in self.channels:
+                    channel.finish(Finished(entry.builder.key, entry.path, 0))
             self._make_builder(entry, piece.offset)
         if not piece.data:
             return False
@@ -506,6 +585,55 @@ class Tailer:
         finally:
             copy.close()
         return recovered
+
+    async def _read_missed_copies(self, entry: _Open, ended: FileIdentity | None) -> None:
+        """Copies of whole generations the streamer never saw (the file was truncated more
+        than once between two reads): read each, oldest first, as a file of its own."""
+        follower = entry.follower
+        missed = await asyncio.to_thread(
+            self._unseen_siblings,
+            entry.path,
+            {(e.follower.dev, e.follower.ino) for e in self._open},
+            follower.checked_before,
+            follower.checked,
+        )
+        done = [*entry.ended, *([ended] if ended is not None else [])]
+        if follower.identity is not None:
+            done.append(follower.identity)
+        for copy in sorted(missed, key=lambda f: os.fstat(f.fd).st_mtime):
+            if copy.identity is None or any(matches(copy.fd, ident) for ident in done):
+                copy.close()  # a copy of a generation read already (or being read now)
+                continue
+            self.log.warning(
+                "found a copytruncate copy that was never read; reading it",
+                path=entry.path,
+                now_at=copy.path,
+            )
+            builder = RecordBuilder(
+                copy.identity.key,
+                entry.path,
+                0,
+                max_size=self.options.max_record_size,
+                partial_timeout=self.options.partial_timeout,
+                multiline=self.options.multiline,
+                stats=self.state.builder,
+            )
+            self._registered.add(copy.identity.key)
+            self._new.append((copy.identity.key, entry.path, 0))
+            try:
+                while True:
+                    piece = await asyncio.to_thread(copy.read, self.options.read_slice)
+                    if not piece.data:
+                        break
+                    entry.stats.bytes += len(piece.data)
+                    entry.stats.lines += piece.data.count(b"\n")
+                    await self._deliver(builder.feed(piece.data, self.clock()))
+                await self._deliver(builder.expire(self.clock(), force=True))
+                for channel in self.channels:
+                    channel.finish(Finished(copy.identity.key, entry.path, builder.offset))
+                entry.ended.append(copy.identity)
+            finally:
+                copy.close()
 
     def _find_copy(self, path: str, ended: FileIdentity, offset: int, ino: int) -> Follower | None:
         directory = os.path.dirname(path) or "."
@@ -551,6 +679,10 @@ class Tailer:
         follower = entry.follower
         if follower.identity is not None:
             await self._end_generation(entry, follower.identity)
+        if follower.identity is not None:
+            self._closed[(follower.dev, follower.ino)] = follower.identity
+            while len(self._closed) > 10_000:
+                del self._closed[next(iter(self._closed))]
         follower.close()
         self._open.remove(entry)
         if self._by_path.get(follower.path) is entry:
