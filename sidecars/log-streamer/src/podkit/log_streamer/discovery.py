@@ -136,15 +136,26 @@ _MASK = (
     | _IN_DELETE_SELF
     | _IN_MOVE_SELF
 )
+_IN_Q_OVERFLOW = 0x4000
+_NAMES_CHANGED = (
+    _IN_MOVED_FROM
+    | _IN_MOVED_TO
+    | _IN_CREATE
+    | _IN_DELETE
+    | _IN_DELETE_SELF
+    | _IN_MOVE_SELF
+    | _IN_Q_OVERFLOW
+)
 _IN_NONBLOCK = os.O_NONBLOCK
 _IN_CLOEXEC = os.O_CLOEXEC
 _EVENT = struct.Struct("iIII")
 
 
 class Watcher:
-    """inotify on directories, as an ``on_change`` callback on the event loop; see module doc."""
+    """inotify on directories, as an ``on_change(rescan)`` callback on the event loop; ``rescan``
+    is true when names changed (created, moved, deleted), false when files were only written."""
 
-    def __init__(self, on_change: Callable[[], None]) -> None:
+    def __init__(self, on_change: Callable[[bool], None]) -> None:
         self.on_change = on_change
         self.fd: int | None = None
         self._libc: ctypes.CDLL | None = None
@@ -189,16 +200,19 @@ class Watcher:
         except OSError:
             data = b""
         gone = False
+        rescan = not data  # an overflowed or broken queue: look at everything
         pos = 0
         while pos + _EVENT.size <= len(data):
             _wd, mask, _cookie, length = _EVENT.unpack_from(data, pos)
             pos += _EVENT.size + length
             if mask & (_IN_DELETE_SELF | _IN_MOVE_SELF):
                 gone = True
+            if mask & _NAMES_CHANGED:
+                rescan = True
         if gone:
             # a watched directory went away; re-add watches on the next scan
             self._watched = {d: w for d, w in self._watched.items() if os.path.isdir(d)}
-        self.on_change()
+        self.on_change(rescan)
 
     def close(self) -> None:
         if self.fd is not None:
