@@ -5,7 +5,7 @@ buffers — what redis-benchmark sends (``SET key:NNNNNNNNNNNN xxx`` and ``GET k
 one command per read, as with ``-P 1``, and 16 per read, as with ``-P 16``), a 100-command mixed
 pipeline, an inline ``PING``, and what upstreams answer (``+OK`` and 3-byte bulk replies, 1 and 16
 per read, a 1 KiB bulk, RESP3 maps of 8 fields) — and feeds each, buffer after buffer, to the
-scanner classes of both implementations (``scanner.IMPLEMENTATIONS``; the Python request scanner
+scanner classes of both implementations (``scanner.available()``; the Python request scanner
 takes its hiredis fast path for whole buffers, as it does in the ambassador).
 
 Prints, per case, frames (commands or replies) per second for Python and C (best of ``--rounds``
@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import hiredis
 
-from podkit.redis_ambassador.scanner import IMPLEMENTATIONS, Implementation, encode_command
+from podkit.redis_ambassador.resp import Scanners, available, encode_command
 
 KEYS = 1000  # distinct keys, as redis-benchmark -r draws them
 
@@ -86,7 +86,7 @@ def rate(run: Callable[[], None], frames: int, rounds: int, seconds: float) -> f
     return best
 
 
-def request_run(impl: Implementation, buffers: list[bytes]) -> Callable[[], None]:
+def request_run(impl: Scanners, buffers: list[bytes]) -> Callable[[], None]:
     scanner = impl.RequestScanner()
     feed = scanner.feed
 
@@ -97,7 +97,7 @@ def request_run(impl: Implementation, buffers: list[bytes]) -> Callable[[], None
     return run
 
 
-def reply_run(impl: Implementation, buffers: list[bytes]) -> Callable[[], None]:
+def reply_run(impl: Scanners, buffers: list[bytes]) -> Callable[[], None]:
     scanner = impl.ReplyScanner()
     feed = scanner.feed
 
@@ -120,7 +120,7 @@ def hiredis_run(buffers: list[bytes]) -> Callable[[], None]:
     return run
 
 
-def check(buffers: list[bytes], depth: int, python: Implementation, c: Implementation) -> None:
+def check(buffers: list[bytes], depth: int, python: Scanners, c: Scanners) -> None:
     """Both implementations find the same frames in these buffers (a benchmark of wrong code
     measures nothing)."""
     a, b = python.RequestScanner(), c.RequestScanner()
@@ -135,9 +135,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=0.3)
     args = parser.parse_args()
-    if "c" not in IMPLEMENTATIONS:
+    if "c" not in available():
         sys.exit("the C extension podkit.redis_ambassador._resp is not built: nothing to compare")
-    python, c = IMPLEMENTATIONS["python"], IMPLEMENTATIONS["c"]
+    python, c = available()["python"], available()["c"]
     print(f"frames/s, best of {args.rounds} runs of ~{args.seconds}s; ratio = C / Python")
     print(f"{'requests':16}{'python':>12}{'c':>12}{'ratio':>8}{'hiredis':>12}")
     for name, buffers, depth in REQUESTS:

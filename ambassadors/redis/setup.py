@@ -1,8 +1,8 @@
-"""Builds the optional C extension podkit.redis_ambassador._resp (the RESP scanners' hot loops).
+"""Builds the optional C extension podkit.redis_ambassador.resp._resp (the RESP scanners' hot loops).
 
 Everything else is in pyproject.toml; setup.py only declares the extension, with ``optional=True``
 so that without a C compiler and the Python headers the install goes on and the package runs its
-pure-Python scanners (podkit.redis_ambassador.scanner.IMPLEMENTATION then says "python").
+pure-Python scanners (the resp_scanner setting "auto" then picks "python").
 """
 
 from setuptools import Extension, setup
@@ -10,8 +10,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "podkit.redis_ambassador._resp",
-            sources=["src/podkit/redis_ambassador/_resp.c"],
+            "podkit.redis_ambassador.resp._resp",
+            sources=["src/podkit/redis_ambassador/resp/_resp.c"],
             optional=True,
         )
     ]

@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from podkit.redis_ambassador.scanner import encode_command
+from podkit.redis_ambassador.resp import encode_command
 from tests.redis_ambassador.support import Ambassador, Cluster
 from tests.support.ports import free_port
 from tests.support.waits import wait_until

@@ -9,24 +9,24 @@ from typing import Any
 
 import pytest
 
-from podkit.redis_ambassador import scanner
+from podkit.redis_ambassador import resp
 from podkit.redis_ambassador.commands import BUILTIN_READONLY, CommandTable
-from podkit.redis_ambassador.scanner import (
-    IMPLEMENTATIONS,
-    Implementation,
+from podkit.redis_ambassador.resp import (
     ProtocolError,
+    Scanners,
     encode_command,
     split_inline,
 )
+from podkit.redis_ambassador.resp import python as pyscan
 
 LLONG_MAX = (1 << 63) - 1
 
 
 @pytest.fixture(params=["python", "c"])
-def impl(request: pytest.FixtureRequest) -> Implementation:
-    if request.param not in IMPLEMENTATIONS:
-        pytest.fail(str(scanner.EXTENSION_ERROR))
-    return IMPLEMENTATIONS[request.param]
+def impl(request: pytest.FixtureRequest) -> Scanners:
+    if request.param not in resp.available():
+        pytest.fail(str(resp.EXTENSION_ERROR))
+    return resp.available()[request.param]
 
 
 PIPELINE = (
@@ -46,7 +46,7 @@ EXPECTED = [
 ]
 
 
-def scan_in_pieces(impl: Implementation, data: bytes, size: int) -> list[list[bytes]]:
+def scan_in_pieces(impl: Scanners, data: bytes, size: int) -> list[list[bytes]]:
     scanner = impl.RequestScanner()
     out: list[list[bytes]] = []
     for start in range(0, len(data), size):
@@ -62,11 +62,11 @@ def scan_in_pieces(impl: Implementation, data: bytes, size: int) -> list[list[by
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 100000])
-def test_requests_split_anywhere(impl: Implementation, size: int) -> None:
+def test_requests_split_anywhere(impl: Scanners, size: int) -> None:
     assert scan_in_pieces(impl, PIPELINE, size) == EXPECTED
 
 
-def test_names_are_lower_case_and_partial_frames_stay_buffered(impl: Implementation) -> None:
+def test_names_are_lower_case_and_partial_frames_stay_buffered(impl: Scanners) -> None:
     scanner = impl.RequestScanner()
     _, commands = scanner.feed(b"*2\r\n$3\r\nGeT\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$5\r\nab")
     assert [cmd.name for cmd in commands] == [b"get"]
@@ -77,7 +77,7 @@ def test_names_are_lower_case_and_partial_frames_stay_buffered(impl: Implementat
     assert scanner.buffered == 0
 
 
-def test_a_repeated_command_name_does_not_leak_between_commands(impl: Implementation) -> None:
+def test_a_repeated_command_name_does_not_leak_between_commands(impl: Scanners) -> None:
     # the C scanner shares args[0] and name between consecutive commands that repeat them
     scanner = impl.RequestScanner()
     data = encode_command([b"A", b"x"]) + encode_command([b"A", b"y"]) + encode_command([b"a"])
@@ -112,7 +112,7 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize(("data", "message"), MALFORMED)
-def test_malformed_requests(impl: Implementation, data: bytes, message: str) -> None:
+def test_malformed_requests(impl: Scanners, data: bytes, message: str) -> None:
     scanner = impl.RequestScanner(max_bulk=1000)
     _, commands = scanner.feed(encode_command([b"PING"]) + b"PING\r\n" + data)
     assert [cmd.args for cmd in commands] == [[b"PING"], [b"PING"]]  # what came before runs
@@ -123,7 +123,7 @@ def test_malformed_requests(impl: Implementation, data: bytes, message: str) -> 
 
 
 @pytest.mark.parametrize(("data", "message"), MALFORMED)
-def test_malformed_requests_byte_by_byte(impl: Implementation, data: bytes, message: str) -> None:
+def test_malformed_requests_byte_by_byte(impl: Scanners, data: bytes, message: str) -> None:
     scanner = impl.RequestScanner(max_bulk=1000)
     found = []
     size = 1 if len(data) < 1000 else 997  # byte by byte, or in pieces for the long ones
@@ -151,7 +151,7 @@ def test_malformed_requests_byte_by_byte(impl: Implementation, data: bytes, mess
         b"000000000000000000001",  # 21 bytes
     ],
 )
-def test_header_integers_are_parsed_like_string2ll(impl: Implementation, header: bytes) -> None:
+def test_header_integers_are_parsed_like_string2ll(impl: Scanners, header: bytes) -> None:
     scanner = impl.RequestScanner(max_bulk=LLONG_MAX, max_multibulk=LLONG_MAX)
     scanner.feed(b"*" + header + b"\r\n")
     assert str(scanner.error) == "invalid multibulk length"
@@ -180,18 +180,18 @@ def test_header_integers_are_parsed_like_string2ll(impl: Implementation, header:
 )
 def test_header_int_in_both_implementations(raw: bytes, value: int | None) -> None:
     try:
-        python: int | None = scanner._header_int(raw, 0, len(raw))
+        python: int | None = pyscan._header_int(raw, 0, len(raw))
     except ValueError:
         python = None
     assert python == value
-    if scanner.C is None:
-        pytest.fail(str(scanner.EXTENSION_ERROR))
-    from podkit.redis_ambassador import _resp
+    if "c" not in resp.available():
+        pytest.fail(str(resp.EXTENSION_ERROR))
+    from podkit.redis_ambassador.resp import _resp
 
     assert _resp.header_int(raw) == value
 
 
-def test_empty_and_negative_multibulk_counts_are_ignored(impl: Implementation) -> None:
+def test_empty_and_negative_multibulk_counts_are_ignored(impl: Scanners) -> None:
     data = b"*0\r\n*-1\r\n*-9223372036854775808\r\n" + encode_command([b"PING"])
     _, commands = impl.RequestScanner().feed(data)
     assert [(cmd.args, cmd.start, cmd.end) for cmd in commands] == [
@@ -199,7 +199,7 @@ def test_empty_and_negative_multibulk_counts_are_ignored(impl: Implementation) -
     ]
 
 
-def test_non_canonical_headers_are_rejected_and_offsets_stay_exact(impl: Implementation) -> None:
+def test_non_canonical_headers_are_rejected_and_offsets_stay_exact(impl: Scanners) -> None:
     scanner = impl.RequestScanner()
     _, commands = scanner.feed(encode_command([b"PING"]) + b"*2\r\n$3\r\nGET\r\n$01\r\nk\r\n")
     assert [cmd.args for cmd in commands] == [[b"PING"]]
@@ -215,7 +215,7 @@ def test_non_canonical_headers_are_rejected_and_offsets_stay_exact(impl: Impleme
     assert src[commands[1].start : commands[1].end] == big
 
 
-def test_multibulk_limit_holds_for_a_whole_buffer(impl: Implementation) -> None:
+def test_multibulk_limit_holds_for_a_whole_buffer(impl: Scanners) -> None:
     # the Python scanner's hiredis fast path used to check the number of commands instead
     scanner = impl.RequestScanner(max_multibulk=2)
     _, commands = scanner.feed(encode_command([b"PING"]) + encode_command([b"DEL", b"a", b"b"]))
@@ -223,7 +223,7 @@ def test_multibulk_limit_holds_for_a_whole_buffer(impl: Implementation) -> None:
     assert str(scanner.error) == "invalid multibulk length"
 
 
-def test_query_buffer_limit(impl: Implementation) -> None:
+def test_query_buffer_limit(impl: Scanners) -> None:
     scanner = impl.RequestScanner(max_query=100)
     scanner.feed(b"*2\r\n$3\r\nSET\r\n$500\r\n" + b"x" * 200)
     assert str(scanner.error) == "query buffer limit exceeded"
@@ -237,7 +237,7 @@ def test_query_buffer_limit(impl: Implementation) -> None:
     assert scanner.buffered == 0
 
 
-def test_a_large_value_in_many_pieces(impl: Implementation) -> None:
+def test_a_large_value_in_many_pieces(impl: Scanners) -> None:
     value = bytes(range(256)) * 4096  # 1 MiB
     data = encode_command([b"SET", b"k", value]) + encode_command([b"GET", b"k"])
     scanner = impl.RequestScanner()
@@ -270,7 +270,7 @@ def test_a_large_value_in_many_pieces(impl: Implementation) -> None:
         b"GET k",
     ],
 )
-def test_incomplete_frames_stay_buffered(impl: Implementation, data: bytes) -> None:
+def test_incomplete_frames_stay_buffered(impl: Scanners, data: bytes) -> None:
     scanner = impl.RequestScanner(max_bulk=LLONG_MAX, max_multibulk=LLONG_MAX)
     assert scanner.feed(data)[1] == []
     assert scanner.error is None
@@ -284,7 +284,7 @@ def test_incomplete_frames_stay_buffered(impl: Implementation, data: bytes) -> N
     ("prefix", "message"),
     [(b"*", "too big mbulk count string"), (b"*1\r\n$", "too big bulk count string")],
 )
-def test_header_line_limit_boundary(impl: Implementation, prefix: bytes, message: str) -> None:
+def test_header_line_limit_boundary(impl: Scanners, prefix: bytes, message: str) -> None:
     header = prefix[-1:] + b"1" * (64 * 1024 - 1)  # 64 KiB from the '*' or '$' on: still fine
     scanner = impl.RequestScanner()
     scanner.feed(prefix[:-1] + header)
@@ -294,7 +294,7 @@ def test_header_line_limit_boundary(impl: Implementation, prefix: bytes, message
     assert str(scanner.error) == message
 
 
-def test_inline_limit_boundary(impl: Implementation) -> None:
+def test_inline_limit_boundary(impl: Scanners) -> None:
     scanner = impl.RequestScanner(max_inline=10)
     assert scanner.feed(b"x" * 10)[1] == []
     assert scanner.error is None
@@ -306,7 +306,7 @@ def test_inline_limit_boundary(impl: Implementation) -> None:
     assert str(scanner.error) == "too big inline request"
 
 
-def test_a_bulk_payload_completes_at_its_exact_last_byte(impl: Implementation) -> None:
+def test_a_bulk_payload_completes_at_its_exact_last_byte(impl: Scanners) -> None:
     scanner = impl.RequestScanner()
     assert scanner.feed(b"*1\r\n$10\r\n")[1] == []
     assert scanner.feed(b"0123456789\r") == (b"", [])  # one byte short: appended only
@@ -322,7 +322,7 @@ def test_a_bulk_payload_completes_at_its_exact_last_byte(impl: Implementation) -
     assert replies.feed(b"\n")[1] == [30]
 
 
-def test_feed_takes_any_bytes_like_object(impl: Implementation) -> None:
+def test_feed_takes_any_bytes_like_object(impl: Scanners) -> None:
     src, commands = impl.RequestScanner().feed(bytearray(encode_command([b"PING"])))
     assert src.__class__ is bytes
     assert [cmd.args for cmd in commands] == [[b"PING"]]
@@ -330,7 +330,7 @@ def test_feed_takes_any_bytes_like_object(impl: Implementation) -> None:
     assert (src, ends) == (b"+OK\r\n", [5])
 
 
-def test_command_objects(impl: Implementation) -> None:
+def test_command_objects(impl: Scanners) -> None:
     cmd = impl.Command([b"GeT", b"k"], 3, 17)
     assert (cmd.args, cmd.name, cmd.start, cmd.end) == ([b"GeT", b"k"], b"get", 3, 17)
     assert repr(cmd) == "Command([b'GeT', b'k'])"
@@ -344,7 +344,7 @@ def test_command_objects(impl: Implementation) -> None:
         cmd.other = 1  # type: ignore[attr-defined]
 
 
-def test_scanner_attributes(impl: Implementation) -> None:
+def test_scanner_attributes(impl: Scanners) -> None:
     scanner = impl.RequestScanner(max_bulk=1, max_multibulk=2, max_inline=3, max_query=4)
     assert (scanner.max_bulk, scanner.max_multibulk, scanner.max_inline, scanner.max_query) == (
         1,
@@ -369,7 +369,7 @@ def test_inline_quoting_like_redis() -> None:
         split_inline(b'echo "a"b')
 
 
-def test_inline_commands_through_both(impl: Implementation) -> None:
+def test_inline_commands_through_both(impl: Scanners) -> None:
     data = b'  \r\n\nset k "a\\x41"\r\nGET k\n' + encode_command([b"PING"]) + b"QUIT"
     scanner = impl.RequestScanner()
     _, commands = scanner.feed(data)
@@ -407,7 +407,7 @@ PUSH = b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
 
 
 @pytest.mark.parametrize("size", [1, 3, 16, 100000])
-def test_replies_split_anywhere(impl: Implementation, size: int) -> None:
+def test_replies_split_anywhere(impl: Scanners, size: int) -> None:
     stream = b"".join(REPLIES[:8]) + PUSH + b"".join(REPLIES[8:])
     scanner = impl.ReplyScanner()
     frames: list[bytes] = []
@@ -424,7 +424,7 @@ def test_replies_split_anywhere(impl: Implementation, size: int) -> None:
     assert scanner.buffered == 0
 
 
-def test_deeply_nested_replies(impl: Implementation) -> None:
+def test_deeply_nested_replies(impl: Scanners) -> None:
     deep = b"*1\r\n" * 5000 + b"%1\r\n|1\r\n+a\r\n+b\r\n+k\r\n+v\r\n"
     scanner = impl.ReplyScanner()
     assert scanner.feed(deep[:-1]) == (deep[:-1], [])
@@ -432,7 +432,7 @@ def test_deeply_nested_replies(impl: Implementation) -> None:
     assert scanner.feed(deep[-1:]) == (deep, [len(deep)])
 
 
-def test_a_large_reply_in_many_pieces(impl: Implementation) -> None:
+def test_a_large_reply_in_many_pieces(impl: Scanners) -> None:
     value = bytes(range(256)) * 4096
     stream = b"$%d\r\n%s\r\n+OK\r\n*2\r\n$%d\r\n%s\r\n:1\r\n" % (
         len(value),
@@ -473,7 +473,7 @@ def test_a_large_reply_in_many_pieces(impl: Implementation) -> None:
         b"xyz",  # a bad type byte is only judged once its line is complete
     ],
 )
-def test_incomplete_replies_stay_buffered(impl: Implementation, data: bytes) -> None:
+def test_incomplete_replies_stay_buffered(impl: Scanners, data: bytes) -> None:
     scanner = impl.ReplyScanner()
     assert scanner.feed(data)[1] == []
     assert scanner.buffered == len(data)
@@ -493,7 +493,7 @@ def test_incomplete_replies_stay_buffered(impl: Implementation, data: bytes) -> 
         (b"*+1\r\n", "invalid length b'+1' from upstream"),
     ],
 )
-def test_bad_replies(impl: Implementation, data: bytes, message: str) -> None:
+def test_bad_replies(impl: Scanners, data: bytes, message: str) -> None:
     scanner = impl.ReplyScanner()
     scanner.feed(b"+OK")
     with pytest.raises(ProtocolError) as caught:
@@ -502,7 +502,7 @@ def test_bad_replies(impl: Implementation, data: bytes, message: str) -> None:
     assert scanner.buffered == 3  # left as it was
 
 
-def test_negative_lengths_in_replies_are_nulls(impl: Implementation) -> None:
+def test_negative_lengths_in_replies_are_nulls(impl: Scanners) -> None:
     stream = b"$-1\r\n*-1\r\n!-1\r\n%-1\r\n*2\r\n$-5\r\n~-1\r\n"
     _, ends = impl.ReplyScanner().feed(stream)
     assert ends == [5, 10, 15, 20, len(stream)]
@@ -511,9 +511,13 @@ def test_negative_lengths_in_replies_are_nulls(impl: Implementation) -> None:
 def test_command_table_subcommands_and_fallback() -> None:
     table = CommandTable()
     assert table.is_readonly(b"get", [b"GET", b"k"])
-    assert table.is_readonly(b"object", [b"OBJECT", b"ENCODING", b"k"])
-    assert not table.is_readonly(b"object", [b"OBJECT", b"HELP"])
-    assert not table.is_readonly(b"object", [b"OBJECT"])
+    assert table.is_readonly(b"xinfo", [b"XINFO", b"STREAM", b"k"])
+    assert not table.is_readonly(b"xinfo", [b"XINFO", b"HELP"])
+    assert not table.is_readonly(b"xinfo", [b"XINFO"])
+    # about the server, not the data: the master answers (a replica has its own configuration)
+    assert not table.is_readonly(b"object", [b"OBJECT", b"ENCODING", b"k"])
+    assert not table.is_write(b"object") and not table.is_write(b"publish")
+    assert table.is_write(b"set") and table.is_write(b"nosuchcommand")
     for name in (b"eval_ro", b"evalsha_ro", b"fcall_ro", b"sort_ro"):
         assert name in BUILTIN_READONLY
     for name in (b"set", b"eval", b"blpop", b"wait", b"nosuchcommand"):
@@ -540,12 +544,29 @@ def test_command_table_from_command_reply() -> None:
             ],
         ],
         [b"blpop", -3, [b"write", b"blocking"], 1, -2, 1, [], [], [], []],
+        [b"ping", -1, [b"fast"], 0, 0, 0, [], [], [], []],
+        [b"eval", -3, [b"noscript", b"may_replicate"], 0, 0, 0, [], [], [], []],
+        [
+            b"function",
+            -2,
+            [],
+            0,
+            0,
+            0,
+            [],
+            [],
+            [],
+            [[b"function|load", -3, [b"write", b"noscript"], 0, 0, 0, [], [], [], []]],
+        ],
     ]
     table = CommandTable.from_command_reply(reply)
+    assert not table.is_write(b"ping")
+    assert table.is_write(b"eval") and table.is_write(b"function") and table.is_write(b"set")
+    assert not table.is_write(b"object")
     assert table.source == "master"
     assert table.is_readonly(b"get", [b"get", b"k"])
     assert not table.is_readonly(b"set", [b"set", b"k", b"v"])
-    assert table.is_readonly(b"object", [b"object", b"encoding", b"k"])
+    assert not table.is_readonly(b"object", [b"object", b"encoding", b"k"])  # the master's
     assert not table.is_readonly(b"object", [b"object", b"help"])
     assert b"blpop" in table.blocking
     with pytest.raises(ValueError):

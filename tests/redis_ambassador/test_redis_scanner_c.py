@@ -1,71 +1,66 @@
 """The C scanners as a build product: the extension must be built (this fails, saying what to
-install, when it is not), the implementation is chosen at import (PODKIT_RESP_PURE=1 forces
-Python), and feeding it many times leaks neither references nor memory."""
+install, when it is not), the implementation is chosen by the ``resp_scanner`` setting (never at
+import), and feeding it many times leaks neither references nor memory."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import os
-import subprocess
 import sys
 import tracemalloc
 
 import pytest
 
-from podkit.redis_ambassador import scanner
-from podkit.redis_ambassador.scanner import IMPLEMENTATIONS, Implementation, encode_command
-
-PROBE = (
-    "from podkit.redis_ambassador import scanner as s;"
-    "print(s.IMPLEMENTATION, s.Command.__module__, s.RequestScanner.__module__,"
-    " s.ReplyScanner.__module__)"
-)
+from podkit.core import HostPort, SettingsError
+from podkit.redis_ambassador import resp
+from podkit.redis_ambassador.resp import ProtocolError, Scanners, encode_command
+from podkit.redis_ambassador.service import RedisAmbassador
+from podkit.redis_ambassador.settings import RedisAmbassadorSettings
 
 
-def c_implementation() -> Implementation:
-    if "c" not in IMPLEMENTATIONS:
-        pytest.fail(str(scanner.EXTENSION_ERROR))
-    return IMPLEMENTATIONS["c"]
+def c_implementation() -> Scanners:
+    if "c" not in resp.available():
+        pytest.fail(str(resp.EXTENSION_ERROR))
+    return resp.available()["c"]
 
 
 def test_the_c_extension_is_built() -> None:
     c = c_implementation()
-    assert c.RequestScanner.__module__ == "podkit.redis_ambassador._resp"
-    assert scanner.EXTENSION_ERROR is None
-    forced = os.environ.get("PODKIT_RESP_PURE", "") not in ("", "0")
-    active = scanner.IMPLEMENTATION
-    assert active == ("python" if forced else "c")
+    assert c.RequestScanner.__module__ == "podkit.redis_ambassador.resp._resp"
+    assert resp.EXTENSION_ERROR is None
+    assert Scanners.load("auto") is c
+    assert Scanners.load("c") is c
+    assert (
+        Scanners.load("python").RequestScanner.__module__ == "podkit.redis_ambassador.resp.python"
+    )
 
 
 @pytest.mark.parametrize(
-    ("pure", "expected"),
+    ("choice", "module"),
     [
-        (None, "c podkit.redis_ambassador._resp"),
-        ("0", "c podkit.redis_ambassador._resp"),
-        ("1", "python podkit.redis_ambassador.scanner"),
+        ("auto", "podkit.redis_ambassador.resp._resp"),
+        ("c", "podkit.redis_ambassador.resp._resp"),
+        ("python", "podkit.redis_ambassador.resp.python"),
     ],
 )
-def test_the_implementation_is_chosen_at_import(pure: str | None, expected: str) -> None:
+def test_the_implementation_is_a_setting(choice: str, module: str) -> None:
     c_implementation()
-    env = {k: v for k, v in os.environ.items() if k != "PODKIT_RESP_PURE"}
-    if pure is not None:
-        env["PODKIT_RESP_PURE"] = pure
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
-    ).stdout.split()
-    name, module = expected.split()
-    assert out == [name, module, module, module]
+    settings = RedisAmbassadorSettings.load(
+        ["--master=127.0.0.1:6379", f"--resp-scanner={choice}", "--admin-listen="], {}
+    )
+    ambassador = RedisAmbassador(settings)
+    assert ambassador.config.scanners.RequestScanner.__module__ == module
+    assert ambassador.config.scanners.ReplyScanner.__module__ == module
 
 
-def test_the_module_names_are_the_active_implementation() -> None:
-    active = IMPLEMENTATIONS[scanner.IMPLEMENTATION]
-    assert scanner.Command is active.Command
-    assert scanner.RequestScanner is active.RequestScanner
-    assert scanner.ReplyScanner is active.ReplyScanner
+def test_a_missing_implementation_is_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resp, "_C", None)
+    with pytest.raises(SettingsError, match="resp-scanner"):
+        RedisAmbassadorSettings(master=HostPort("127.0.0.1", 6379), resp_scanner="c")
+    assert Scanners.load("auto").name == "python"
 
 
-def exercise(c: Implementation, data: bytes, replies: bytes) -> None:
+def exercise(c: Scanners, data: bytes, replies: bytes) -> None:
     requests = c.RequestScanner(max_bulk=1000)
     for i in range(0, len(data), 7):
         requests.feed(data[i : i + 7])
@@ -77,7 +72,7 @@ def exercise(c: Implementation, data: bytes, replies: bytes) -> None:
     reply_scanner = c.ReplyScanner()
     for i in range(0, len(replies), 5):
         reply_scanner.feed(replies[i : i + 5])
-    with contextlib.suppress(scanner.ProtocolError):
+    with contextlib.suppress(ProtocolError):
         reply_scanner.feed(b"?\r\n")
     cmd = c.Command([b"GET", b"k"], 0, 10)
     repr(cmd)

@@ -12,24 +12,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podkit.redis_ambassador import scanner
-from podkit.redis_ambassador.scanner import (
-    IMPLEMENTATIONS,
-    Implementation,
+from podkit.redis_ambassador import resp
+from podkit.redis_ambassador.resp import (
     ProtocolError,
+    Scanners,
     encode_command,
 )
+from podkit.redis_ambassador.resp import python as pyscan
 
 BOTH = ["python", "c"]
 
 
-def implementation(name: str) -> Implementation:
-    if name not in IMPLEMENTATIONS:
-        pytest.fail(str(scanner.EXTENSION_ERROR))
-    return IMPLEMENTATIONS[name]
+def implementation(name: str) -> Scanners:
+    if name not in resp.available():
+        pytest.fail(str(resp.EXTENSION_ERROR))
+    return resp.available()[name]
 
 
-def both() -> tuple[Implementation, Implementation]:
+def both() -> tuple[Scanners, Scanners]:
     return implementation("python"), implementation("c")
 
 
@@ -161,7 +161,7 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in itertools.pairwise(points)] or [b""]
 
 
-def request_outcome(impl: Implementation, limits: dict[str, int], pieces: list[bytes]) -> Any:
+def request_outcome(impl: Scanners, limits: dict[str, int], pieces: list[bytes]) -> Any:
     scanner = impl.RequestScanner(**limits)
     out: list[Any] = []
     for piece in pieces:
@@ -203,7 +203,7 @@ REPLY_PIECE = st.one_of(
 )
 
 
-def reply_outcome(impl: Implementation, pieces: list[bytes]) -> Any:
+def reply_outcome(impl: Scanners, pieces: list[bytes]) -> Any:
     scanner = impl.ReplyScanner()
     out: list[Any] = []
     for piece in pieces:
@@ -235,10 +235,10 @@ def test_reply_scanners_agree(
 @given(HEADER_TEXT | st.binary(max_size=22))
 def test_header_integers_agree(raw: bytes) -> None:
     implementation("c")
-    from podkit.redis_ambassador import _resp
+    from podkit.redis_ambassador.resp import _resp
 
     try:
-        python: int | None = scanner._header_int(raw, 0, len(raw))
+        python: int | None = pyscan._header_int(raw, 0, len(raw))
     except ValueError:
         python = None
     assert _resp.header_int(raw) == python

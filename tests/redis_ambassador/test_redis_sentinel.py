@@ -96,8 +96,8 @@ def test_sentinel_discovery_and_failover(tmp_path: Path) -> None:
 
 
 def test_password_protected_sentinels_and_a_killed_master(tmp_path: Path) -> None:
-    """Sentinels with requirepass; the master is SIGKILLed: clients see clear errors, then every
-    write the ambassador acknowledged is on the master Sentinel promoted."""
+    """Sentinels with requirepass; the master is SIGKILLed: clients' writes are held (--failover-hold)
+    and served by the master Sentinel promotes; every write the ambassador acknowledged is on it."""
     secret = "sentinel-s3cret"
     cluster = Cluster(tmp_path / "redis")
     sentinels = Sentinels(tmp_path, cluster.master.port, password=secret)
@@ -143,7 +143,10 @@ def test_password_protected_sentinels_and_a_killed_master(tmp_path: Path) -> Non
         assert promoted.info("replication")["role"] == "master"
         assert promoted.mget(acked) == [b"v"] * len(acked)  # no acknowledged write was lost
         assert promoted.get("killed:before") == b"1"
-        assert errors, "the master was down for seconds: some write must have failed"
+        # the failover took less than --failover-hold: every write was held, then served by
+        # the promoted replica (one in flight at the kill would get an error, not a retry)
+        assert len(errors) <= 1, errors
+        assert all("may have been applied" in error for error in errors), errors
         for error in errors:
             assert "upstream" in error or "Connection" in error or "closed" in error, error
         assert amb.client().get("killed:before") == b"1"

@@ -19,18 +19,24 @@ def test_settings_from_flags_and_env(tmp_path: Path) -> None:
     settings = RedisAmbassadorSettings.load(
         ["--master=10.0.0.1:6379", "--replica=10.0.0.2:6379", "--replica=10.0.0.3:6380",
          "--read-policy=replica", f"--upstream-password-file={secret}"],
-        {"REDIS_AMBASSADOR_READ_YOUR_WRITES": "true", "REDIS_AMBASSADOR_LISTEN": ":7000"},
+        {"REDIS_AMBASSADOR_CONSISTENCY": "eventual", "REDIS_AMBASSADOR_LISTEN": ":7000"},
     )  # fmt: skip
     assert settings.master == HostPort("10.0.0.1", 6379)
     assert settings.replica == [HostPort("10.0.0.2", 6379), HostPort("10.0.0.3", 6380)]
     assert settings.read_policy == "replica"
-    assert settings.read_your_writes is True
+    assert settings.consistency == "eventual"
+    assert settings.failover_hold == 5.0
     assert settings.listen == HostPort("", 7000)
     assert settings.upstream_secret() == "from-file"
     assert settings.admin_listen == HostPort("", 9121)
-    env = RedisAmbassadorSettings.load([], {"REDIS_AMBASSADOR_UPSTREAM_PASSWORD": "env-pw"})
+    env = RedisAmbassadorSettings.load(
+        ["--master=10.0.0.1:6379"], {"REDIS_AMBASSADOR_UPSTREAM_PASSWORD": "env-pw"}
+    )
     assert env.upstream_secret() == "env-pw"
-    assert RedisAmbassadorSettings().listen == HostPort("127.0.0.1", 6379)
+    assert RedisAmbassadorSettings(master=HostPort("10.0.0.1", 6379)).listen == HostPort(
+        "127.0.0.1", 6379
+    )
+    assert RedisAmbassadorSettings(master=HostPort("10.0.0.1", 6379)).consistency == "session"
 
 
 def test_passwords_are_never_flags() -> None:
@@ -45,7 +51,13 @@ def test_cli_help_and_bad_value() -> None:
         [sys.executable, "-m", "podkit.redis_ambassador.cli", "--help"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    for text in ("--master", "REDIS_AMBASSADOR_REPLICA", "--read-your-writes", "--sentinel"):
+    for text in (
+        "--master",
+        "REDIS_AMBASSADOR_REPLICA",
+        "--consistency",
+        "--failover-hold",
+        "--sentinel",
+    ):
         assert text in help_text
     bad = subprocess.run(
         [sys.executable, "-m", "podkit.redis_ambassador.cli", "--master=nope"],

@@ -60,8 +60,8 @@ def connected_clients(cluster: Cluster) -> int:
 
 
 def test_many_clients_interleave_pipelines_on_shared_connections(cluster: Cluster) -> None:
-    # read-your-writes: each GET, on the master or a replica, sees the SET before it
-    ambassador = Ambassador(cluster, "--read-your-writes")
+    # session consistency (the default): each GET, on the master or a replica, sees the SET
+    ambassador = Ambassador(cluster)
     before = connected_clients(cluster)
     conns = [Conn(ambassador.port) for _ in range(30)]
     errors: list[str] = []
@@ -105,8 +105,8 @@ def test_many_clients_interleave_pipelines_on_shared_connections(cluster: Cluste
 
 
 def test_client_switching_state_mid_pipeline_keeps_its_order(cluster: Cluster) -> None:
-    # read-your-writes: no read below races a write before it (replication lag)
-    ambassador = Ambassador(cluster, "--read-your-writes")
+    # session consistency (the default): no read below races a write before it
+    ambassador = Ambassador(cluster)
     try:
         check_switching(ambassador)
     finally:
@@ -258,7 +258,7 @@ def test_wait_covers_writes_made_on_the_shared_connection(
 
 def test_no_share_connections_gives_each_client_its_own(cluster: Cluster) -> None:
     """--no-share-connections: every client has a master connection of its own from the start."""
-    ambassador = Ambassador(cluster, "--no-share-connections", "--read-your-writes")
+    ambassador = Ambassador(cluster, "--no-share-connections")
     try:
         before = connected_clients(cluster)
         conns = [Conn(ambassador.port) for _ in range(8)]

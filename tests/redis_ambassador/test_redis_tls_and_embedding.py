@@ -107,7 +107,6 @@ async def test_embedded_in_an_asyncio_app(cluster: Cluster) -> None:
         listen=HostPort("127.0.0.1", 0),
         master=HostPort("127.0.0.1", cluster.master.port),
         replica=[HostPort("127.0.0.1", r.port) for r in cluster.replicas],
-        read_your_writes=True,
         admin_listen=None,
     )
     async with RedisAmbassador(settings) as ambassador:

@@ -3,7 +3,13 @@
 The table is built from the master's ``COMMAND`` reply (flags of every command and of every
 subcommand such as ``object|encoding``) each time the health loop (re)connects to the master; a
 built-in table is the fallback when ``COMMAND`` is unavailable (renamed or forbidden by ACL).
-A command is *readonly* only when the table says so; anything unknown goes to the master.
+A command is *readonly* only when the table says so; anything unknown goes to the master. A
+command is a *write* (its effects must be visible to later reads under session consistency) when
+flagged ``write`` or ``may_replicate`` (scripts, functions), except PUBLISH/SPUBLISH, whose effect
+no read can see; anything unknown counts as a write. Readonly commands that describe the server
+rather than the data (``OBJECT ENCODING``, ``MEMORY USAGE``: a replica has its own encoding
+thresholds and allocator) are served by the master, so a client sees the effect of its own
+``CONFIG SET``.
 """
 
 from __future__ import annotations
@@ -108,24 +114,37 @@ BUILTIN_READONLY = frozenset(
     }
 )
 
+# readonly, but about the server's own representation: served by the master
+SERVER_LOCAL = frozenset(
+    {b"object|encoding", b"object|freq", b"object|idletime", b"object|refcount", b"memory|usage"}
+)
+_NOT_WRITES = frozenset({b"publish", b"spublish", b"object", b"memory", b"ping", b"echo", b"info"})
+
 _BUILTIN_PARENTS = frozenset(name.split(b"|")[0] for name in BUILTIN_READONLY if b"|" in name)
 
 
 class CommandTable:
     """Readonly commands by lower-case name; ``parents`` have readonly subcommands."""
 
-    __slots__ = ("blocking", "parents", "readonly", "source")
+    __slots__ = ("blocking", "nonwrites", "parents", "readonly", "source")
 
     def __init__(
         self,
         readonly: Iterable[bytes] = BUILTIN_READONLY,
         blocking: Iterable[bytes] = (),
         source: str = "builtin",
+        nonwrites: Iterable[bytes] = (),
     ) -> None:
-        self.readonly = frozenset(readonly)
+        self.readonly = frozenset(readonly) - SERVER_LOCAL
         self.parents = frozenset(name.split(b"|")[0] for name in self.readonly if b"|" in name)
         self.blocking = frozenset(blocking)
         self.source = source
+        # known commands that are neither readonly nor writes (PING, INFO, CLIENT, CONFIG, ...)
+        self.nonwrites = frozenset(nonwrites) | _NOT_WRITES | SERVER_LOCAL
+
+    def is_write(self, name: bytes) -> bool:
+        """Whether a command that is not readonly may change data (unknown ones may)."""
+        return name not in self.nonwrites
 
     def is_readonly(self, name: bytes, args: list[bytes]) -> bool:
         """Whether the command (lower-case ``name``, full ``args``) may go to a replica."""
@@ -145,6 +164,8 @@ class CommandTable:
             raise ValueError("COMMAND returned no commands")
         readonly: set[bytes] = set()
         blocking: set[bytes] = set()
+        nonwrites: set[bytes] = set()
+        writing: set[bytes] = set()
 
         def visit(entry: Any) -> None:
             if not isinstance(entry, list) or len(entry) < 3:
@@ -153,6 +174,10 @@ class CommandTable:
             flags = {_bytes(flag).lower() for flag in entry[2] if isinstance(flag, bytes | str)}
             if b"readonly" in flags and b"write" not in flags:
                 readonly.add(name)
+            elif b"write" not in flags and b"may_replicate" not in flags:
+                nonwrites.add(name)
+            elif b"|" in name:  # a container with a writing subcommand counts as a write
+                writing.add(name.split(b"|")[0])
             if b"blocking" in flags:
                 blocking.add(name)
             if len(entry) >= 10 and isinstance(entry[9], list):
@@ -163,7 +188,7 @@ class CommandTable:
             visit(entry)
         if not readonly:
             raise ValueError("COMMAND reported no readonly command")
-        return cls(readonly, blocking, source="master")
+        return cls(readonly, blocking, source="master", nonwrites=nonwrites - writing)
 
 
 def _bytes(value: Any) -> bytes:

@@ -4,9 +4,14 @@ Each round sends ``INFO replication`` to the master, then to every replica, over
 connection per node (authenticated like the sessions' connections). The master must answer as
 ``role:master``; on each (re)connection to it the command table is rebuilt from ``COMMAND``. A
 replica stays in the rotation while it answers within the timeout, reports ``role:slave`` with
-``master_link_status:up``, and has heard from its master within the lag bound; its replication
-offset feeds read-your-writes. A round runs every interval, or early when a session asks
-(``Topology.poke``) because it waits for a replica to catch up.
+``master_link_status:up``, and is not lagging: lag is measured by offsets, as the age of the
+oldest master offset sample the replica has not applied yet (zero when it has applied the latest),
+so an idle master, whose replicas hear from it only every ``repl-ping-replica-period``, never
+trips the bound. A node's health is logged once per change of state, not once per round. A
+round runs every interval, or early when something asks (``Topology.poke``).
+
+When the master's replication ID changes (a restart that lost its data, a failover), the offset
+session consistency requires is reset to the new master's offset: replicas must reach it.
 
 With Sentinels, each round first asks them (the first that answers) for the master's address and
 its replicas; a ``+switch-master`` message on any Sentinel starts a round at once. When the master
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from ssl import SSLContext
 from typing import Any
@@ -25,7 +31,7 @@ import hiredis
 
 from podkit.core import HostPort, Logger
 from podkit.redis_ambassador.commands import CommandTable
-from podkit.redis_ambassador.scanner import encode_command
+from podkit.redis_ambassador.resp import encode_command
 from podkit.redis_ambassador.topology import Node, Topology
 
 __all__ = ["HealthChecker", "UpstreamClient", "parse_info"]
@@ -173,6 +179,9 @@ class HealthChecker:
         self.sentinel_master = sentinel_master.encode()
         self.on_master_change = on_master_change
         self.rounds = 0
+        self.samples: deque[tuple[float, int]] = deque()  # (time sent, master offset)
+        self._healthy: tuple[HostPort, ...] = ()
+        self._probe_logged = False
 
     def _client(self, node: Node) -> UpstreamClient:
         client = self.clients.get(node.addr)
@@ -206,6 +215,16 @@ class HealthChecker:
             await self._discover()
         await self._check_master()
         await asyncio.gather(*(self._check_replica(node) for node in self.topology.replicas))
+        healthy = tuple(node.addr for node in self.topology.healthy_replicas())
+        if healthy != self._healthy:
+            self._healthy = healthy
+            self.topology.generation += 1  # sessions spread their reads again
+        if not self.topology.probes and not self._probe_logged:
+            self._probe_logged = True
+            self.log.warning(
+                "the master refused ROLE: with --consistency=session reads now go to the master",
+                error=self.topology.probe_error,
+            )
         self.rounds += 1
 
     # --- Sentinel ----------------------------------------------------------------------------------
@@ -279,18 +298,37 @@ class HealthChecker:
             if fresh:
                 await client.connect()
                 await self._load_commands(client)
-            sent = time.monotonic()  # the clock sessions use for read-your-writes
+            sent = time.monotonic()
             info = parse_info(await client.call(b"INFO", b"replication"))
         except (OSError, TimeoutError, ConnectionError, UpstreamError) as exc:
-            self._down(node, f"unreachable: {exc or 'timeout'}")
+            self._down(node, "unreachable", str(exc) or "timeout")
             client.close()
             return
         if info.get("role") != "master":
-            self._down(node, f"role is {info.get('role')!r}, not master")
+            self._down(node, "not a master", f"role is {info.get('role')!r}")
             return
-        self.topology.master_offset = int(info.get("master_repl_offset", "0"))
-        self.topology.master_offset_sent = sent
+        topology = self.topology
+        offset = int(info.get("master_repl_offset", "0"))
+        replid = info.get("master_replid", "")
+        if replid != topology.master_replid:
+            if topology.master_replid:
+                self.log.info("new master replication ID", address=str(node.addr), offset=offset)
+                topology.required = offset  # replicas must reach the new history
+                self.samples.clear()
+            topology.master_replid = replid
+        topology.master_offset = offset
+        self.samples.append((sent, offset))
+        horizon = sent - max(self.max_lag, self.interval) * 2 - 1
+        while len(self.samples) > 2 and self.samples[1][0] < horizon:
+            self.samples.popleft()
         self._up(node)
+
+    def lag(self, offset: int, now: float) -> float:
+        """Seconds since the master had an offset this replica has not applied yet (0: none)."""
+        behind = [sent for sent, master in self.samples if master > offset]
+        if not behind:
+            return 0.0
+        return now - behind[0]
 
     async def _load_commands(self, client: UpstreamClient) -> None:
         try:
@@ -309,31 +347,42 @@ class HealthChecker:
                 await client.connect()
             info = parse_info(await client.call(b"INFO", b"replication"))
         except (OSError, TimeoutError, ConnectionError, UpstreamError) as exc:
-            self._down(node, f"unreachable: {exc or 'timeout'}")
+            self._down(node, "unreachable", str(exc) or "timeout")
             client.close()
             return
         if info.get("role") != "slave":
-            self._down(node, f"role is {info.get('role')!r}, not a replica")
+            self._down(node, "not a replica", f"role is {info.get('role')!r}")
             return
         if info.get("master_link_status") != "up":
-            self._down(node, "replication link down")
+            self._down(node, "replication link down", "")
             return
         node.offset = int(info.get("slave_repl_offset", "-1"))
-        node.lag_seconds = float(info.get("master_last_io_seconds_ago", "0"))
+        node.lag_seconds = self.lag(node.offset, time.monotonic())
         if node.lag_seconds > self.max_lag:
-            self._down(node, f"lagging {node.lag_seconds:g}s behind the master")
+            self._down(
+                node, f"lagging more than {self.max_lag:g}s", f"{node.lag_seconds:.1f}s behind"
+            )
             return
         self._up(node)
 
-    def _down(self, node: Node, reason: str) -> None:
-        if node.healthy or node.reason != reason:
+    def _down(self, node: Node, state: str, detail: str) -> None:
+        """Out of the rotation; logged when the node's state changes (not every round)."""
+        if node.healthy or node.reason.split(":")[0] != state:
             self.log.warning(
-                "upstream unhealthy", role=node.role, address=str(node.addr), reason=reason
+                "upstream unhealthy",
+                role=node.role,
+                address=str(node.addr),
+                reason=state,
+                detail=detail,
             )
-        node.mark_down(reason)
+        node.mark_down(f"{state}: {detail}" if detail else state)
+        if node is self.topology.master:
+            self.topology.master_up.clear()
 
     def _up(self, node: Node) -> None:
         if not node.healthy:
             self.log.info("upstream healthy", role=node.role, address=str(node.addr))
         node.healthy = True
         node.reason = ""
+        if node is self.topology.master:
+            self.topology.master_up.set()

@@ -53,6 +53,7 @@ class Stats:
         self.bytes_in = 0
         self.bytes_out = 0
         self.retries = 0
+        self.stale_retries = 0  # read batches a lagging replica could not serve (consistency)
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -84,6 +85,12 @@ class AmbassadorCollector(Collector):
             _P + "read_retries",
             "Reads retried on the master after their replica failed.",
             value=stats.retries,
+        )
+        yield CounterMetricFamily(
+            _P + "stale_read_retries",
+            "Read batches resent to the master because their replica had not applied the "
+            "latest acknowledged write yet (session consistency).",
+            value=stats.stale_retries,
         )
         latency = HistogramMetricFamily(
             _P + "upstream_latency_seconds",

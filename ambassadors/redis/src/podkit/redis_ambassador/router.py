@@ -3,16 +3,31 @@
 Ordinary commands are routed by the command table: readonly ones may go to the session's read
 node, everything else to the master. The commands in :data:`SPECIAL` change per-connection state
 (SELECT, HELLO, AUTH, CLIENT SETNAME, RESET), pin the connection to the master (MULTI, WATCH) or
-turn it into a pass-through (SUBSCRIBE, MONITOR); :mod:`.session` handles them on a slow path.
+turn it into a pass-through (SUBSCRIBE, MONITOR), are refused (SYNC, PSYNC, REPLCONF) or pin reads
+to the master (CONFIG SET); :mod:`.session` handles them on a slow path.
 """
 
 from __future__ import annotations
 
 from podkit.redis_ambassador.topology import Node, Topology
 
-__all__ = ["PASSTHROUGH", "SPECIAL", "ReadRouter"]
+__all__ = ["PASSTHROUGH", "REFUSED", "SPECIAL", "ReadRouter"]
 
-PASSTHROUGH = frozenset({b"subscribe", b"psubscribe", b"ssubscribe", b"monitor"})
+# the connection becomes a byte-for-byte pass-through to the master: Redis itself answers every
+# reply of these, in every state and with any number of arguments
+PASSTHROUGH = frozenset(
+    {
+        b"subscribe",
+        b"psubscribe",
+        b"ssubscribe",
+        b"unsubscribe",
+        b"punsubscribe",
+        b"sunsubscribe",
+        b"monitor",
+    }
+)
+# a replica's side of replication: refused with a clear error, the connection stays usable
+REFUSED = frozenset({b"sync", b"psync", b"replconf"})
 
 SPECIAL = frozenset(
     {
@@ -27,7 +42,9 @@ SPECIAL = frozenset(
         b"discard",
         b"watch",
         b"unwatch",
+        b"config",
         *PASSTHROUGH,
+        *REFUSED,
     }
 )
 

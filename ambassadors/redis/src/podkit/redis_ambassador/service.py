@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 
-from podkit.core import Service, SettingsError
-from podkit.redis_ambassador import __version__, scanner
+from podkit.core import Service
+from podkit.redis_ambassador import __version__
 from podkit.redis_ambassador.health import HealthChecker
 from podkit.redis_ambassador.metrics import AmbassadorCollector, Stats
-from podkit.redis_ambassador.session import ClientSession, SessionConfig
+from podkit.redis_ambassador.resp import EXTENSION_ERROR, Scanners
+from podkit.redis_ambassador.session import ClientSession
 from podkit.redis_ambassador.settings import RedisAmbassadorSettings
 from podkit.redis_ambassador.topology import Topology
+from podkit.redis_ambassador.upstream import SessionConfig
 
 __all__ = ["RedisAmbassador"]
 
@@ -37,12 +39,6 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
     def __init__(self, settings: RedisAmbassadorSettings | None = None) -> None:
         super().__init__(settings)
         s = self.settings
-        if s.sentinel and not s.sentinel_master:
-            raise SettingsError("--sentinel needs --sentinel-master NAME")
-        if s.master is None and not s.sentinel:
-            raise SettingsError(
-                "no master: set --master HOST:PORT or --sentinel and --sentinel-master"
-            )
         upstream_password = s.upstream_secret()
         local_password = s.local_secret()
         sentinel_password = s.sentinel_secret()
@@ -50,8 +46,15 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         self.topology = Topology(None if s.sentinel else s.master, [] if s.sentinel else s.replica)
         self.stats = Stats()
         upstream_ssl = s.upstream_ssl()
+        self.scanners = Scanners.load(s.resp_scanner)
         self.config = SessionConfig(
-            s, self.topology, self.stats, upstream_password, local_password, upstream_ssl
+            s,
+            self.topology,
+            self.stats,
+            upstream_password,
+            local_password,
+            upstream_ssl,
+            self.scanners,
         )
         self.checker = HealthChecker(
             self.topology,
@@ -79,8 +82,8 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         return None if master.healthy else f"master {master.addr} {master.reason}"
 
     def _master_changed(self) -> None:
-        """A failover: sessions drop their connections to the old master (clients reconnect)."""
-        self.config.drop_shared("master changed (failover); reconnect", master_only=True)
+        """A failover: sessions leave the old master and hold their commands for the new one."""
+        self.config.pools.drop("master changed (failover)", master_only=True)
         for session in list(self.config.sessions):
             session.master_changed()
 
@@ -91,10 +94,8 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
         return int(self.server.sockets[0].getsockname()[1])
 
     async def on_start(self) -> None:
-        if scanner.C is None:
-            self.log.warning(
-                "RESP scanners run in pure Python (slower)", why=scanner.EXTENSION_ERROR
-            )
+        if self.scanners.name == "python" and self.settings.resp_scanner == "auto":
+            self.log.warning("RESP scanners run in pure Python (slower)", why=EXTENSION_ERROR)
         await self.checker.check_once()
         self.spawn(self.checker.run(), "health")
         listen = self.settings.listen
@@ -108,7 +109,8 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
             replicas=[str(node.addr) for node in self.topology.replicas],
             read_policy=self.settings.read_policy,
             commands=self.topology.table.source,
-            scanner=scanner.IMPLEMENTATION,
+            scanner=self.scanners.name,
+            consistency=self.settings.consistency,
         )
 
     async def on_stop(self) -> None:
@@ -134,6 +136,6 @@ class RedisAmbassador(Service[RedisAmbassadorSettings]):
             drainer.cancel()
         for session in list(self.config.sessions):
             session.close()
-        self.config.close_shared()
+        self.config.pools.close()
         if self.server is not None:
             await self.server.wait_closed()

@@ -1,59 +1,58 @@
-"""One client connection and its upstream connections: routing, state, ordering, failures.
-
-Clients in the default state (DB 0, RESP2, no name, no transaction, subscription or blocking
-command) share one :class:`SharedUpstream` per server: their commands are written to it once per
-event-loop iteration, its FIFO of runs spans every session, and each reply goes back to the
-session that sent the command. A session whose state leaves the default (or that pipelines more
-than :data:`SHARED_MAX_BATCH` commands per read, or reads its replies too slowly) switches to
-upstream connections of its own once its replies from the shared ones are in, so its commands
-keep their order; it stays on them for the rest of its life.
+"""One client connection: its state, and the glue between its commands and its upstreams.
 
 :class:`ClientSession` is the asyncio Protocol of a client. It scans each received buffer into
 commands, sends contiguous runs of commands bound for the same upstream as one write, and keeps a
-FIFO of :class:`Run` objects in request order. Each :class:`Upstream` (the session's master
-connection, and the replica connection chosen for its reads) fills its own runs with reply bytes
-in its own order; the session flushes the FIFO head while it is complete, so replies go back in
+FIFO of :class:`~.upstream.Run` objects in request order; each upstream fills its own runs with
+replies, and the session flushes the FIFO head while it is complete, so replies go back in
 request order however a pipeline mixes reads and writes, with one write per batch.
 
-Per-connection state (SELECT, HELLO protocol, CLIENT SETNAME) is replayed on every upstream, whose
-replies to the replays are discarded. MULTI and WATCH pin reads to the master until the
-transaction ends; SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE / MONITOR make the connection a pass-through
-to the master. A replica connection that dies has its unanswered reads resent to the master.
+Clients in the default state (DB 0, RESP2, no name, no transaction, subscription or blocking
+command) share one :class:`~.upstream.SharedUpstream` per server. A session whose state leaves the
+default (or that pipelines more than :data:`SHARED_MAX_BATCH` commands per read, or reads its
+replies too slowly) switches to upstream connections of its own once its replies from the shared
+ones are in, so its commands keep their order; it stays on them for the rest of its life.
+
+Per-connection state (SELECT, HELLO protocol, CLIENT SETNAME, the client's AUTH) is replayed on
+every upstream, whose replies to the replays are discarded. MULTI and WATCH pin reads to the
+master until the transaction ends; SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE / their UNSUBSCRIBEs and
+MONITOR make the connection a pass-through to the master. A replica connection that dies has its
+unanswered reads resent to the master.
+
+Session consistency (the default): a write batch on the master carries a ROLE probe, and a read
+batch on a replica that may not have the latest acknowledged write carries one too (see
+:mod:`.upstream`); a client's read while its own write is still in flight goes to the master.
+
+Failover hold: when the master connection is lost (a restart, a Sentinel failover), the session
+keeps its reads in flight and its next commands, stops reading the client, and resumes them on
+the master once it (or its successor) answers, within ``--failover-hold``. A write in flight when
+the connection died gets an error, never a retry: it may have been applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import sys
 from collections import deque
-from ssl import SSLContext
+from collections.abc import Callable
 from time import monotonic
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
-from podkit.redis_ambassador.commands import CommandTable
-from podkit.redis_ambassador.metrics import Stats
-from podkit.redis_ambassador.router import PASSTHROUGH, SPECIAL, ReadRouter
-from podkit.redis_ambassador.scanner import (
-    Command,
-    ProtocolError,
-    ReplyScanner,
-    RequestScanner,
-    encode_command,
+from podkit.redis_ambassador.resp import Command, encode_command
+from podkit.redis_ambassador.router import PASSTHROUGH, REFUSED, SPECIAL
+from podkit.redis_ambassador.upstream import (
+    FOREVER,
+    ROLE,
+    Run,
+    SessionConfig,
+    Upstream,
 )
-from podkit.redis_ambassador.topology import Node, Topology
 
-if TYPE_CHECKING:
-    from podkit.redis_ambassador.settings import RedisAmbassadorSettings
+__all__ = ["DEDICATED", "SHARED_MAX_BATCH", "ClientSession"]
 
-__all__ = ["ClientSession", "Run", "SessionConfig", "SharedUpstream", "Upstream"]
-
-_FOREVER = sys.maxsize
 _WAITS = frozenset({b"wait", b"waitaof"})
 _WOFF_MARKER = encode_command([b"PUBLISH", b"__podkit_redis_ambassador__", b"wait"])
 SHARED_MAX_BATCH = 128  # a client pipelining more commands per read gets its own connections
-# a connection finishing after its client left gets this long to flush what the client sent
-FINISH_BOUND = 30.0
+HOLD_RETRY = 0.05  # while holding, how often the master is tried again
 # not special, but they block or change the connection's state: not on a shared connection
 DEDICATED = frozenset(
     {
@@ -72,12 +71,6 @@ DEDICATED = frozenset(
         b"readonly",
         b"readwrite",
         b"asking",
-        b"unsubscribe",
-        b"punsubscribe",
-        b"sunsubscribe",
-        b"sync",
-        b"psync",
-        b"replconf",
     }
 )
 _NOAUTH = b"-NOAUTH Authentication required.\r\n"
@@ -86,448 +79,21 @@ _NOPASS = (
     b"-ERR AUTH <password> called without any password configured for the default user. "
     b"Are you sure your configuration is correct?\r\n"
 )
+_REFUSED = (
+    b"-ERR %s is not served through the Redis ambassador: "
+    b"a replica must connect to the master itself\r\n"
+)
 
 
-_slow_cache: tuple[CommandTable | None, frozenset[bytes]] = (None, frozenset())
+_slow_cache: tuple[object, frozenset[bytes]] = (None, frozenset())
 
 
-def _slow_names(table: CommandTable) -> frozenset[bytes]:
+def _slow_names(table: object, blocking: frozenset[bytes]) -> frozenset[bytes]:
     """Names that leave the fast path: special, or needing the session's own upstreams."""
     global _slow_cache
     if _slow_cache[0] is not table:
-        _slow_cache = (table, SPECIAL | DEDICATED | table.blocking)
+        _slow_cache = (table, SPECIAL | DEDICATED | blocking)
     return _slow_cache[1]
-
-
-class SessionConfig:
-    """What every session shares: settings, topology, routing and counters."""
-
-    def __init__(
-        self,
-        settings: RedisAmbassadorSettings,
-        topology: Topology,
-        stats: Stats,
-        upstream_password: str,
-        local_password: str,
-        ssl: SSLContext | None = None,
-    ) -> None:
-        self.settings = settings
-        self.topology = topology
-        self.stats = stats
-        self.router = ReadRouter(topology, settings.read_policy, settings.replica_choice)
-        self.upstream_username = settings.upstream_username
-        self.upstream_password = upstream_password
-        self.local_password = local_password
-        self.read_your_writes = settings.read_your_writes
-        self.ryw_bound = settings.read_your_writes_bound
-        self.sessions: set[ClientSession] = set()
-        self.ssl = ssl
-        self.server_name = settings.upstream_tls_server_name
-        self.share = settings.share_connections  # default-state sessions share connections
-        self.pools: dict[Node, SharedUpstream] = {}
-
-    def shared(self, node: Node) -> SharedUpstream:
-        """The live shared connection to ``node`` (a new one when there is none)."""
-        upstream = self.pools.get(node)
-        if upstream is None or upstream.closed:
-            upstream = self.pools[node] = SharedUpstream(self, node)
-            upstream.start()
-        return upstream
-
-    def drop_shared(self, reason: str, master_only: bool = False) -> None:
-        """Fail the shared connections (to the old master only, after a failover)."""
-        for upstream in list(self.pools.values()):
-            if not master_only or upstream.route == "master":
-                upstream.fail(reason)
-
-    def close_shared(self) -> None:
-        for upstream in list(self.pools.values()):
-            upstream.close()
-        self.pools.clear()
-
-
-class Run:
-    """Replies owed for a batch of commands sent to one upstream (or a local reply)."""
-
-    __slots__ = (
-        "chunks",
-        "data",
-        "discard",
-        "got",
-        "marks",
-        "need",
-        "session",
-        "t0",
-        "upstream",
-        "write",
-    )
-
-    def __init__(
-        self,
-        upstream: Upstream | None,
-        need: int,
-        data: bytes = b"",
-        marks: list[int] | None = None,
-        discard: bool = False,
-        write: bool = False,
-    ) -> None:
-        self.upstream = upstream
-        self.need = need
-        self.got = 0
-        self.chunks: list[bytes] = []
-        self.data = data  # kept for reads on a replica, to resend them to the master
-        self.marks = marks  # end offset of each command in ``data``
-        self.discard = discard  # replies to replayed state commands are not the client's
-        self.write = write
-        self.t0 = 0.0
-        self.session: ClientSession | None = None
-
-    def remaining_data(self) -> bytes:
-        if self.got == 0 or self.marks is None:
-            return self.data
-        return self.data[self.marks[self.got - 1] :]
-
-
-class Upstream(asyncio.Protocol):
-    """One connection from a session to a node; fills that session's runs with replies."""
-
-    shared = False
-
-    def __init__(self, session: ClientSession, node: Node) -> None:
-        self.session = session
-        self._setup(session.config, node)
-
-    def _setup(self, config: SessionConfig, node: Node) -> None:
-        self.config = config
-        self.node = node
-        self.route = "master" if node is config.topology.master else "replica"
-        self.runs: deque[Run] = deque()
-        self.scanner = ReplyScanner()
-        self.transport: asyncio.Transport | None = None
-        self.pending: list[bytes] = []
-        self.handshake_left = 0
-        self.closed = False
-        self.failed = False
-        self.passthrough = False
-        self.finishing = False
-        self.hello: list[bytes] = []
-
-    # --- connecting ------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self.hello = self.handshake()  # the state as of now: later changes follow as replays
-        loop = asyncio.get_running_loop()
-        self.task = loop.create_task(self._connect())  # a reference: the loop keeps tasks weakly
-
-    async def _connect(self) -> None:
-        addr = self.node.addr
-        config = self.config
-        try:
-            await asyncio.wait_for(
-                asyncio.get_running_loop().create_connection(
-                    lambda: self,
-                    addr.host,
-                    addr.port,
-                    ssl=config.ssl,
-                    server_hostname=(config.server_name or addr.host) if config.ssl else None,
-                ),
-                config.settings.connect_timeout or None,
-            )
-        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
-            self.fail(f"cannot connect to {self.route} {addr}: {exc or 'timeout'}")
-
-    def handshake(self) -> list[bytes]:
-        """Commands that bring a new upstream connection to the session's state."""
-        session = self.session
-        commands = _auth(self.config)
-        if session.proto == 3:
-            commands.append([b"HELLO", b"3"])
-        if session.db:
-            commands.append([b"SELECT", b"%d" % session.db])
-        if session.client_name:
-            commands.append([b"CLIENT", b"SETNAME", session.client_name])
-        return [encode_command(args) for args in commands]
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
-        if self.closed and not self.finishing:
-            transport.close()
-            return
-        hello = self.hello
-        self.handshake_left = len(hello)
-        transport.write(b"".join(hello + self.pending))
-        self.pending = []
-        if self.finishing:
-            self.transport = None
-            _close_after_flush(transport)
-
-    # --- sending ---------------------------------------------------------------------------------
-
-    def send(self, run: Run, data: bytes) -> None:
-        self.runs.append(run)
-        run.upstream = self
-        if self.route == "replica":
-            self.node.inflight += run.need
-        if self.transport is not None:
-            self.transport.write(data)
-        elif not self.failed:
-            self.pending.append(data)
-        else:
-            self.session.upstream_lost(self, "connection failed")
-
-    def send_raw(self, data: bytes) -> None:
-        if self.transport is not None:
-            self.transport.write(data)
-        else:
-            self.pending.append(data)
-
-    # --- receiving -------------------------------------------------------------------------------
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            src, ends = self.scanner.feed(data)
-        except (ProtocolError, ValueError) as exc:
-            self.fail(f"bad reply from {self.route}: {exc}")
-            return
-        if not ends:
-            return
-        prev = 0
-        i = 0
-        n = len(ends)
-        while self.handshake_left and i < n:
-            self.handshake_left -= 1
-            if src[prev] == 45:  # '-'
-                self.fail(f"{self.route} refused the handshake: {src[prev + 1 : ends[i] - 2]!r}")
-                return
-            prev = abs(ends[i])
-            i += 1
-        runs = self.runs
-        session = self.session
-        pushes = self.scanner.pushes
-        while i < n:
-            if not runs:
-                if pushes:  # out-of-band push (RESP3), not a reply to a command
-                    stop = abs(ends[i])
-                    session.out_of_band(src[prev:stop])
-                    prev = stop
-                    i += 1
-                    continue
-                self.fail(f"unexpected reply from {self.route}")
-                return
-            run = runs[0]
-            take = run.need - run.got
-            if take > n - i:
-                take = n - i
-            if pushes:
-                # slow path: step one frame at a time, passing pushes through
-                stop = ends[i]
-                if stop < 0 and not self.passthrough:
-                    session.out_of_band(src[prev:-stop])
-                    prev = -stop
-                    i += 1
-                    continue
-                take = 1
-                stop = abs(stop)
-            else:
-                stop = ends[i + take - 1]
-            run.chunks.append(src[prev:stop])
-            prev = stop
-            i += take
-            run.got += take
-            if run.got >= run.need:
-                runs.popleft()
-                session.run_done(run)
-            if self.route == "replica":
-                self.node.inflight -= take
-        session.flush()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
-        if not self.closed:
-            self.fail(f"{self.route} {self.node.addr} closed the connection")
-
-    def pause_writing(self) -> None:
-        self.session.pause("upstream")
-
-    def resume_writing(self) -> None:
-        self.session.resume("upstream")
-
-    def fail(self, reason: str) -> None:
-        if self.closed:
-            return
-        self.failed = True
-        self.close()
-        self.session.upstream_lost(self, reason)
-
-    def close(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.abort()
-            self.transport = None
-
-    def finish(self) -> None:
-        """Close the way a client closing its socket does: what was sent still reaches the server.
-
-        The server runs every command it has read, then sees end-of-file (a blocked command is
-        dropped, not served, as for a client of its own that went away); replies are not read.
-        A connection still being opened sends the handshake and what is pending first.
-        """
-        if self.closed:
-            return
-        self.closed = True
-        transport = self.transport
-        if transport is not None:
-            self.transport = None
-            _close_after_flush(transport)
-        elif self.pending and not self.failed:
-            self.finishing = True  # connection_made sends and closes
-
-
-def _auth(config: SessionConfig) -> list[list[bytes]]:
-    """The AUTH command that opens every upstream connection (none without a password)."""
-    if not config.upstream_password:
-        return []
-    user = [config.upstream_username.encode()] if config.upstream_username else []
-    return [[b"AUTH", *user, config.upstream_password.encode()]]
-
-
-def _close_after_flush(transport: asyncio.Transport) -> None:
-    """Close ``transport`` once its write buffer is sent, aborting it if that takes too long."""
-    transport.pause_reading()
-    transport.close()
-    asyncio.get_running_loop().call_later(FINISH_BOUND, transport.abort)
-
-
-class SharedUpstream(Upstream):
-    """A connection to a node shared by every session in the default state (DB 0, RESP2, no name,
-    no transaction, subscription or blocking command), like twemproxy's server connections.
-
-    Sessions' commands are queued and written once per event-loop iteration; the runs of every
-    session wait in one FIFO, so each reply goes to the session that sent the command, in order.
-    Sessions that change their connection state move to their own :class:`Upstream` first.
-    """
-
-    shared = True
-
-    def __init__(self, config: SessionConfig, node: Node) -> None:
-        self._setup(config, node)
-        self.scheduled = False
-        self.paused = False
-        self.blocked: set[ClientSession] = set()
-        self.loop = asyncio.get_running_loop()
-
-    def handshake(self) -> list[bytes]:
-        return [encode_command(args) for args in _auth(self.config)]
-
-    def send(self, run: Run, data: bytes) -> None:
-        if self.failed:
-            session = run.session
-            assert session is not None
-            session.upstream_lost(self, "connection failed", [run])
-            return
-        self.runs.append(run)
-        run.upstream = self
-        if self.route == "replica":
-            self.node.inflight += run.need
-        self.pending.append(data)
-        if self.transport is not None and not self.scheduled:
-            self.scheduled = True
-            self.loop.call_soon(self._write)  # one write per loop iteration
-        if self.paused and run.session is not None:
-            run.session.pause("upstream")
-            self.blocked.add(run.session)
-
-    def send_raw(self, data: bytes) -> None:  # pragma: no cover - sessions use send()
-        raise NotImplementedError
-
-    def _write(self) -> None:
-        self.scheduled = False
-        pending = self.pending
-        if pending and self.transport is not None:
-            self.pending = []
-            self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            src, ends = self.scanner.feed(data)
-        except (ProtocolError, ValueError) as exc:
-            self.fail(f"bad reply from {self.route}: {exc}")
-            return
-        n = len(ends)
-        if not n:
-            return
-        prev = 0
-        i = 0
-        while self.handshake_left and i < n:
-            self.handshake_left -= 1
-            if src[prev] == 45:  # '-'
-                self.fail(f"{self.route} refused the handshake: {src[prev + 1 : ends[i] - 2]!r}")
-                return
-            prev = ends[i]
-            i += 1
-        if self.scanner.pushes:
-            self.fail(f"unexpected push frame from {self.route}")
-            return
-        runs = self.runs
-        dirty: list[ClientSession] = []
-        replica = self.route == "replica"
-        while i < n:
-            if not runs:
-                self.fail(f"unexpected reply from {self.route}")
-                break
-            run = runs[0]
-            take = run.need - run.got
-            if take > n - i:
-                take = n - i
-            stop = ends[i + take - 1]
-            run.chunks.append(src[prev:stop])
-            prev = stop
-            i += take
-            run.got += take
-            if replica:
-                self.node.inflight -= take
-            session = run.session
-            assert session is not None
-            if run.got >= run.need:
-                runs.popleft()
-                session.run_done(run)
-            if not dirty or dirty[-1] is not session:
-                dirty.append(session)
-        for session in dict.fromkeys(dirty) if len(dirty) > 1 else dirty:
-            session.flush()
-
-    def pause_writing(self) -> None:
-        self.paused = True
-
-    def resume_writing(self) -> None:
-        self.paused = False
-        blocked, self.blocked = self.blocked, set()
-        for session in blocked:
-            session.resume("upstream")
-
-    def fail(self, reason: str) -> None:
-        if self.closed:
-            return
-        self.failed = True
-        self.close()
-        runs = list(self.runs)
-        self.runs.clear()
-        if self.route == "replica":
-            self.node.inflight -= sum(run.need - run.got for run in runs)
-        by_session: dict[ClientSession, list[Run]] = {}
-        for run in runs:
-            assert run.session is not None
-            by_session.setdefault(run.session, []).append(run)
-        for session, lost in by_session.items():
-            session.upstream_lost(self, reason, lost)
-        blocked, self.blocked = self.blocked, set()
-        for session in blocked:
-            session.resume("upstream")
-
-    def close(self) -> None:
-        if self.config.pools.get(self.node) is self:
-            del self.config.pools[self.node]
-        super().close()
 
 
 class ClientSession(asyncio.Protocol):
@@ -536,41 +102,51 @@ class ClientSession(asyncio.Protocol):
     def __init__(self, config: SessionConfig) -> None:
         self.config = config
         settings = config.settings
-        self.scanner = RequestScanner(
+        self.scanner = config.scanners.RequestScanner(
             max_bulk=settings.max_bulk_len,
             max_multibulk=settings.max_multibulk,
             max_inline=settings.max_inline,
             max_query=settings.max_query_buffer,
         )
+        self.topology = config.topology
         self.table = config.topology.table
         self.fifo: deque[Run] = deque()
         self.transport: asyncio.Transport | None = None
         self.master: Upstream | None = None
         self.replica: Upstream | None = None
+        self.replica_generation = -1
         self.retired: list[Upstream] = []
         self.proto = 2
         self.db = 0
         self.client_name = b""
+        self.user_auth: list[bytes] | None = None  # the client's AUTH, once the master took it
         self.authed = not config.local_password
         self.in_multi = False
         self.watching = False
         self.tracking = False  # CLIENT TRACKING on: reads stay where the invalidations come from
+        self.pinned = False  # CONFIG SET, or a replica refused the client's AUTH: reads on master
         self.passthrough: Upstream | None = None
         self.closing = False
         self.stopped = False
         self.gone = False  # the client closed its connection
-        self.writes_outstanding = 0
-        self.write_acked: float | None = None
+        self.writes_outstanding = 0  # write runs not answered yet (session consistency)
         self._paused: set[str] = set()
         self._oob: list[bytes] = []
         # on shared upstreams until its state leaves the default (see SharedUpstream)
         self.shared = config.share
         self._want_dedicated = False
-        self._deferred: list[Command] | None = None  # commands waiting for the switch
+        self._deferred: list[Command] | None = None  # commands waiting (see _defer)
+        self._deferred_for_replica = False  # waiting for reads on a replica, not the switch
         self._deferred_src = b""
         self._deferred_more: list[tuple[bytes, list[Command]]] = []
         self._deferred_error = False
         self.wrote_shared = False  # a write went through a shared connection (see _sync_woff)
+        # failover hold: since when, the reads to resend and the commands that arrived meanwhile
+        self.holding: float | None = None
+        self._held: list[tuple[bytes, list[Command]]] = []
+        self._hold_reason = ""
+        self._hold_task: asyncio.Task[None] | None = None
+        self._held_runs: list[Run] = []
 
     # --- connection ------------------------------------------------------------------------------
 
@@ -581,17 +157,56 @@ class ClientSession(asyncio.Protocol):
         stats = self.config.stats
         stats.clients += 1
         stats.clients_total += 1
+        self.master = self._new_master()
+
+    def _new_master(self) -> Upstream:
+        node = self.topology.master
         if self.shared:
-            self.master = self.config.shared(self.config.topology.master)
+            return self.config.pools.get(node)
+        upstream = Upstream(self, node, self.config)
+        upstream.start(self._state()[0])
+        return upstream
+
+    def _new_replica(self) -> Upstream | None:
+        """A read upstream on a node the router picks (None: no eligible node)."""
+        node = self.config.router.pick()
+        if node is None:
+            return None
+        if node is self.topology.master:
+            return self.master
+        replica: Upstream
+        if self.shared:
+            replica = self.config.pools.get(node)
         else:
-            self.master = Upstream(self, self.config.topology.master)
-            self.master.start()
+            replica = Upstream(self, node, self.config)
+            state, soft = self._state()
+            replica.start(state, soft)
+        node.sessions += 1
+        self.replica = replica
+        self.replica_generation = self.topology.generation
+        return replica
+
+    def _state(self) -> tuple[list[list[bytes]], int]:
+        """Commands that bring a new upstream connection to the session's state, and the index
+        of the one whose refusal is not fatal (the client's AUTH: ACL users are per server)."""
+        commands: list[list[bytes]] = []
+        soft = -1
+        if self.user_auth is not None:
+            soft = 0
+            commands.append(self.user_auth)
+        if self.proto == 3:
+            commands.append([b"HELLO", b"3"])
+        if self.db:
+            commands.append([b"SELECT", b"%d" % self.db])
+        if self.client_name:
+            commands.append([b"CLIENT", b"SETNAME", self.client_name])
+        return commands, soft
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The client went away: what it sent still runs, as it would on Redis (see finish)."""
         self.transport = None
         self.gone = True
-        if self._deferred is None:
+        if self._deferred is None and self.holding is None:
             self.closing = True
             self._close_upstreams()
         # else: the deferred commands go out when the shared replies are in (flush), then close
@@ -601,6 +216,9 @@ class ClientSession(asyncio.Protocol):
 
     def _close_upstreams(self) -> None:
         self._deferred = None
+        if self._hold_task is not None:
+            self._hold_task.cancel()
+            self._hold_task = None
         for upstream in (self.master, self.replica, *self.retired):
             if upstream is not None and not upstream.shared:
                 if self.gone:
@@ -679,10 +297,13 @@ class ClientSession(asyncio.Protocol):
         if self._deferred is not None:  # reading is paused: not expected, but keep the order
             if commands:
                 self._deferred_more.append((src, commands))
+        elif self.holding is not None:
+            if commands:
+                self._held.append((src, commands))
         elif commands:
             self._route(src, commands)
         if scanner.error is not None:
-            if self._deferred is not None:
+            if self._deferred is not None or self.holding is not None:
                 self._deferred_error = True
             else:
                 self._protocol_error()
@@ -702,11 +323,38 @@ class ClientSession(asyncio.Protocol):
         """Whether ``cmd`` needs the session's own upstream connections (not shared ones)."""
         name = cmd.name
         if name in SPECIAL:
-            return name not in (b"auth", b"quit") and (self.authed or name == b"hello")
+            if name in (b"quit", *REFUSED):
+                return False
+            if name == b"auth":
+                return not self.config.local_password  # AUTH as a user changes the connection
+            return self.authed or name == b"hello"
         return name in DEDICATED or name in self.table.blocking
 
     def _shared_inflight(self) -> bool:
         return any(run.got < run.need and run.upstream is not None for run in self.fifo)
+
+    def _replica_inflight(self) -> bool:
+        return any(
+            run.got < run.need and run.upstream is not None and run.upstream.route == "replica"
+            for run in self.fifo
+        )
+
+    def _defer(self, src: bytes, commands: list[Command], for_replica: bool) -> None:
+        """Keep ``commands`` (reading paused) until the replies they must not overtake are in.
+
+        For the switch to own upstreams: every reply from a shared upstream. Before a write:
+        every read of this session on a replica, which would otherwise see the write (a replica
+        applies it whenever it arrives, maybe before the earlier read).
+        """
+        self._deferred = commands
+        self._deferred_src = src
+        self._deferred_for_replica = for_replica
+        self.pause("switch")
+
+    def _deferred_ready(self) -> bool:
+        if self._deferred_for_replica:
+            return not self._replica_inflight()
+        return not self._shared_inflight()
 
     def _dedicate(self, src: bytes, commands: list[Command]) -> bool:
         """Leave the shared upstreams; False when that must wait for replies still in flight.
@@ -716,14 +364,10 @@ class ClientSession(asyncio.Protocol):
         session sent before on a shared one.
         """
         if self._shared_inflight():
-            self._deferred = commands
-            self._deferred_src = src
-            self.pause("switch")
+            self._defer(src, commands, False)
             return False
         self.shared = False
-        config = self.config
-        self.master = Upstream(self, config.topology.master)
-        self.master.start()
+        self.master = self._new_master()
         if self.replica is not None:
             self.replica.node.sessions -= 1
             self.replica = None
@@ -754,37 +398,53 @@ class ClientSession(asyncio.Protocol):
         for src, commands in more:
             if self.closing:
                 break
-            self._route(src, commands)
-        if self._deferred_error:
+            if self.holding is not None:
+                self._held.append((src, commands))
+            else:
+                self._route(src, commands)
+        if self._deferred_error and self.holding is None:
             self._deferred_error = False
             self._protocol_error()
         self.resume("switch")
 
+    def _splits(self) -> bool:
+        """Whether this session's reads may leave the master now."""
+        return (
+            self.config.router.splits
+            and not (self.in_multi or self.watching or self.tracking or self.pinned)
+            and (self.topology.probes or not self.config.session_consistency)
+        )
+
     def _route(self, src: bytes, commands: list[Command]) -> None:
+        if self.holding is not None:
+            self._held.append((src, commands))
+            return
         if self.shared:
             if self._want_dedicated or len(commands) > SHARED_MAX_BATCH:
                 if not self._dedicate(src, commands):
                     return
             elif self.master is None or self.master.closed:
-                self.master = self.config.shared(self.config.topology.master)
+                self.master = self.config.pools.get(self.topology.master)
+        elif self.master is None:
+            self.master = self._new_master()
         master = self.master
-        assert master is not None
         table = self.table
-        splits = self.config.router.splits and not (self.in_multi or self.watching or self.tracking)
+        splits = self._splits()
         authed = self.authed
         counts_master = self.config.stats.commands["master"]
         counts_replica = self.config.stats.commands["replica"]
-        ryw = self.config.read_your_writes
+        session = self.config.session_consistency
         batch_wrote = False
         seg_up: Upstream | None = None
         seg_start = seg_end = 0
         seg_count = 0
         seg_write = False
-        marks: list[int] | None = None
+        marks: list[int] = []
         shared = self.shared
-        slow = _slow_names(table)
+        slow = _slow_names(table, table.blocking)
         readonly, parents = table.readonly, table.parents
         read_up: Upstream | bool | None = False  # this batch's read upstream, once looked up
+        replica_busy: bool | None = None  # reads of this session on a replica, once looked up
         for index, cmd in enumerate(commands):
             name = cmd.name
             if name in slow or not authed or cmd.end < 0:
@@ -802,11 +462,14 @@ class ClientSession(asyncio.Protocol):
                     return
                 if name in SPECIAL or not authed or cmd.end < 0:
                     read_up = False
+                    replica_busy = None
                     if seg_up is not None:
                         self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
                         seg_up = None
                     self._special(cmd)
-                    if self.closing:  # QUIT: nothing after it runs
+                    if self.closing or self.holding is not None:
+                        if self.holding is not None and index + 1 < len(commands):
+                            self._held.append((src, commands[index + 1 :]))
                         return
                     if self.passthrough is not None:
                         rest = commands[index + 1 :]
@@ -818,24 +481,24 @@ class ClientSession(asyncio.Protocol):
                                 )
                             )
                         return
-                    splits = self.config.router.splits and not (
-                        self.in_multi or self.watching or self.tracking
-                    )
+                    splits = self._splits()
                     authed = self.authed
+                    master = self.master
                     continue
             up: Upstream | None = master
-            write = True
+            write = False
             if splits and (
                 name in readonly if name not in parents else table.is_readonly(name, cmd.args)
             ):
-                write = False
-                # read-your-writes: a write earlier in this batch is not even sent yet
-                if batch_wrote:
+                # session consistency: a write of this client is not answered (or sent) yet
+                if session and (batch_wrote or self.writes_outstanding):
                     up = master
                 else:
                     if read_up is False:
                         read_up = self._read_upstream()
                     up = cast("Upstream | None", read_up)
+                    if up is not None and up.route == "replica":
+                        replica_busy = True
                 if up is None:
                     if seg_up is not None:
                         self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
@@ -843,19 +506,28 @@ class ClientSession(asyncio.Protocol):
                     self.config.stats.error("no_replica")
                     self._local(b"-ERR no healthy replica for a read (read policy replica)\r\n")
                     continue
+            elif name not in readonly:
+                write = table.is_write(name)
+                if replica_busy is None:
+                    replica_busy = bool(self.fifo) and self._replica_inflight()
+                if write and splits and replica_busy:
+                    # a read before it is still on a replica: it must not see this write
+                    if seg_up is not None:
+                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
+                    self._defer(src, commands[index:], True)
+                    return
             if up is seg_up and seg_end == cmd.start:
                 seg_end = cmd.end
                 seg_count += 1
                 seg_write = seg_write or write
-                batch_wrote = batch_wrote or (write and ryw)
             else:
                 if seg_up is not None:
                     self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
                 seg_up = up
                 seg_start, seg_end, seg_count, seg_write = cmd.start, cmd.end, 1, write
-                batch_wrote = batch_wrote or (write and ryw)
-                marks = [] if up is not master else None
-            if marks is not None:
+                marks = []
+            batch_wrote = batch_wrote or write
+            if not seg_write:
                 marks.append(cmd.end - seg_start)
             if up is master:
                 counts_master[name] = counts_master.get(name, 0) + 1
@@ -865,47 +537,54 @@ class ClientSession(asyncio.Protocol):
             self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
 
     def _emit(
-        self, up: Upstream, data: bytes, count: int, write: bool, marks: list[int] | None
+        self,
+        up: Upstream,
+        data: bytes,
+        count: int,
+        write: bool,
+        marks: list[int] | None,
+        check: Callable[[bytes], None] | None = None,
     ) -> None:
-        run = Run(up, count, data if marks is not None else b"", marks, write=write)
+        run = Run(up, count, data, None if write else marks, write=write)
         run.session = self
         run.t0 = monotonic()
+        run.check = check
+        config = self.config
         if write:
             if up.shared:
                 self.wrote_shared = True
-            if self.config.read_your_writes:
+            if config.session_consistency:
                 self.writes_outstanding += 1
+                if not self.in_multi and config.router.splits and self.topology.probes:
+                    run.probe = count  # the master's offset once these writes are applied
+                    run.need += 1
+                    data += ROLE
+        elif (
+            config.session_consistency
+            and up.route == "replica"
+            and self.topology.required > up.node.offset
+        ):
+            run.probe = 0  # the replica's offset before these reads
+            run.need += 1
+            run.min_offset = self.topology.required
+            data = ROLE + data
         self.fifo.append(run)
         up.send(run, data)
 
     def _read_upstream(self) -> Upstream | None:
         """The upstream for this session's next read (None: no eligible node)."""
-        master = self.master
         replica = self.replica
         if replica is None or not replica.node.healthy or replica.failed:
-            node = self.config.router.pick()
-            if node is None:
-                return None
-            if node is self.config.topology.master:
-                return master
             if replica is not None:
                 self._retire(replica)
-            if self.shared:
-                replica = self.replica = self.config.shared(node)
-            else:
-                replica = self.replica = Upstream(self, node)
-                replica.start()
-            node.sessions += 1
-        if self.config.read_your_writes and (self.writes_outstanding or self.write_acked):
-            if self.writes_outstanding:
-                return master  # a write of this client is still in flight
-            acked = self.write_acked
-            assert acked is not None
-            if monotonic() - acked < self.config.ryw_bound and not (
-                self.config.topology.caught_up(replica.node, acked)
-            ):
-                return master
-            self.write_acked = None
+            return self._new_replica()
+        if self.replica_generation != self.topology.generation:
+            # the healthy replicas changed: spread again, at this command boundary
+            self.replica_generation = self.topology.generation
+            node = self.config.router.pick()
+            if node is not None and node is not replica.node:
+                self._retire(replica)
+                return self._new_replica()
         return replica
 
     def _retire(self, upstream: Upstream) -> None:
@@ -929,30 +608,55 @@ class ClientSession(asyncio.Protocol):
             self.config.stats.commands["local"].get(b"reply", 0) + 1
         )
 
-    def _to_master(self, args: list[bytes], write: bool = True) -> None:
+    def _to_master(
+        self, args: list[bytes], write: bool = False, check: Callable[[bytes], None] | None = None
+    ) -> None:
         assert self.master is not None
         name = args[0].lower()
         counts = self.config.stats.commands["master"]
         counts[name] = counts.get(name, 0) + 1
-        self._emit(self.master, encode_command(args), 1, write, None)
+        data = encode_command(args)
+        self._emit(self.master, data, 1, write, [len(data)], check)
 
-    def _replay(self, args: list[bytes]) -> None:
+    def _replay(self, args: list[bytes], check: Callable[[bytes], None] | None = None) -> None:
         """Apply a state command to the replica connection too; its reply is not the client's."""
         for upstream in (self.replica, *self.retired):
-            if upstream is not None and not upstream.failed:
+            if upstream is not None and not upstream.failed and not upstream.shared:
                 run = Run(upstream, 1, discard=True)
+                run.session = self
+                run.check = check
                 self.fifo.append(run)
                 upstream.send(run, encode_command(args))
 
+    def _pin_on_error(self, reply: bytes) -> None:
+        """A replayed AUTH the replica refused: its reads would not run as the client's user."""
+        if reply[:1] == b"-":
+            self.pinned = True
+
+    def auth_refused(self, upstream: Upstream) -> None:
+        """A new replica connection refused the client's AUTH (an ACL user only the master has)."""
+        self.pinned = True
+
     def _check_password(self, username: bytes | None, password: bytes) -> bytes | None:
-        """None when the credentials are right, else the error reply."""
+        """None when the credentials are right, else the error reply (local password set)."""
         secret = self.config.local_password
-        if not secret:
-            return _NOPASS if username is None else None
         if username not in (None, b"default") or not hmac.compare_digest(password, secret.encode()):
             self.config.stats.error("auth")
             return _WRONGPASS
         return None
+
+    def _auth_upstream(self, args: list[bytes], auth: list[bytes]) -> None:
+        """AUTH (or HELLO ... AUTH) answered by the master; on success the session's upstreams
+        are re-authenticated as that user, so the user's ACLs apply to its commands."""
+
+        def on_reply(reply: bytes) -> None:
+            if reply[:1] != b"-":
+                self.user_auth = auth
+            else:
+                self.config.stats.error("auth")
+
+        self._to_master(args, check=on_reply)
+        self._replay(auth, check=self._pin_on_error)
 
     def _special(self, cmd: Command) -> None:
         args = cmd.args
@@ -963,18 +667,20 @@ class ClientSession(asyncio.Protocol):
         if name == b"auth":
             if len(args) not in (2, 3):
                 self._local(b"-ERR wrong number of arguments for 'auth' command\r\n")
-                return
-            error = self._check_password(args[1] if len(args) == 3 else None, args[-1])
-            if error is None:
-                self.authed = True
-            self._local(error or b"+OK\r\n")
+            elif not self.config.local_password:
+                self._auth_upstream(args, args)
+            else:
+                error = self._check_password(args[1] if len(args) == 3 else None, args[-1])
+                if error is None:
+                    self.authed = True
+                self._local(error or b"+OK\r\n")
         elif name == b"hello":
             self._hello(args)
         elif name == b"select":
             if len(args) == 2 and args[1].isdigit():
                 self.db = int(args[1])
                 self._replay(args)
-            self._to_master(args, write=False)
+            self._to_master(args)
         elif name == b"client":
             sub = args[1].lower() if len(args) > 1 else b""
             if len(args) == 3 and sub == b"setname":
@@ -984,21 +690,30 @@ class ClientSession(asyncio.Protocol):
                 # the master tracks the keys this connection reads: so they are read there
                 self.tracking = args[2].lower() == b"on"
             self._to_master(args)
+        elif name == b"config":
+            if len(args) > 1 and args[1].lower() == b"set":
+                self.pinned = True  # the client's reads see the master's new configuration
+            self._to_master(args)
         elif name == b"reset":
             self.proto, self.db, self.client_name = 2, 0, b""
-            self.in_multi = self.watching = self.tracking = False
+            self.in_multi = self.watching = self.tracking = self.pinned = False
+            self.user_auth = None
             self.authed = not self.config.local_password
-            self._replay(args)
-            self._to_master(args, write=False)
+            if self.replica is not None and not self.replica.shared:
+                self._retire(self.replica)  # RESET does not undo AUTH on the replica connection
+            self._to_master(args)
         elif name == b"quit":
             self._local(b"+OK\r\n")
             self.closing = True
+        elif name in REFUSED:
+            self.config.stats.error("refused")
+            self._local(_REFUSED % args[0].upper())
         elif name == b"multi":
             self.in_multi = True
             self._to_master(args)
         elif name in (b"exec", b"discard"):
             self.in_multi = self.watching = False
-            self._to_master(args)
+            self._to_master(args, write=name == b"exec")
         elif name == b"watch":
             self.watching = True
             self._to_master(args)
@@ -1009,7 +724,8 @@ class ClientSession(asyncio.Protocol):
         elif name in PASSTHROUGH:
             assert self.master is not None
             self._to_master(args)
-            run = Run(self.master, _FOREVER)
+            run = Run(self.master, FOREVER)
+            run.session = self
             self.fifo.append(run)
             self.master.runs.append(run)
             self.master.passthrough = True
@@ -1018,7 +734,7 @@ class ClientSession(asyncio.Protocol):
                 self._retire(self.replica)
         else:  # an inline command that is not special
             data = encode_command(args)
-            self._route(data, [Command(args, 0, len(data))])
+            self._route(data, [self.config.scanners.Command(args, 0, len(data))])
 
     def _hello(self, args: list[bytes]) -> None:
         proto = self.proto
@@ -1043,12 +759,17 @@ class ClientSession(asyncio.Protocol):
             else:
                 self._local(b"-ERR Syntax error in HELLO option '" + args[i] + b"'\r\n")
                 return
+        upstream_auth: list[bytes] | None = None
         if password is not None:
-            error = self._check_password(username or b"default", password)
-            if error is not None:
-                self._local(error)
-                return
-            self.authed = True
+            assert username is not None
+            if self.config.local_password:
+                error = self._check_password(username, password)
+                if error is not None:
+                    self._local(error)
+                    return
+                self.authed = True
+            else:
+                upstream_auth = [b"AUTH", username, password]
         if not self.authed:
             self._local(
                 b"-NOAUTH HELLO must be called with the client already authenticated, otherwise "
@@ -1061,8 +782,14 @@ class ClientSession(asyncio.Protocol):
         if setname is not None:
             self.client_name = setname
             upstream_args += [b"SETNAME", setname]
+        if upstream_auth is not None:
+            self._auth_upstream(
+                [*upstream_args, b"AUTH", username or b"", password or b""], upstream_auth
+            )
+            self._replay(upstream_args)
+            return
         self._replay(upstream_args)
-        self._to_master(upstream_args, write=False)
+        self._to_master(upstream_args)
 
     # --- replies ---------------------------------------------------------------------------------
 
@@ -1072,16 +799,23 @@ class ClientSession(asyncio.Protocol):
     def run_done(self, run: Run) -> None:
         """An upstream filled ``run``: account for it (it is flushed in FIFO order)."""
         upstream = run.upstream
+        if run.stale:  # the replica was behind: the same reads go to the master
+            self.config.stats.stale_retries += 1
+            run.unprobe()
+            run.t0 = monotonic()
+            if self.master is None or self.master.closed:
+                self.upstream_lost(upstream or self.replica, "stale", [run])  # type: ignore[arg-type]
+                return
+            self.master.send(run, run.data)
+            return
         if upstream is not None and run.t0:
-            now = monotonic()
-            self.config.stats.latency[upstream.route].observe(now - run.t0)
-            if run.write and self.config.read_your_writes:
+            self.config.stats.latency[upstream.route].observe(monotonic() - run.t0)
+            if run.write and self.config.session_consistency:
                 self.writes_outstanding -= 1
-                self.write_acked = now
 
     def flush(self) -> None:
         """Write every complete reply at the FIFO head, in request order, in one write."""
-        if self._deferred is not None and not self.closing and not self._shared_inflight():
+        if self._deferred is not None and not self.closing and self._deferred_ready():
             self._resume_deferred()  # the switch to own upstreams can happen now
             if self.gone:
                 self.closing = True
@@ -1091,11 +825,13 @@ class ClientSession(asyncio.Protocol):
         while fifo:
             run = fifo[0]
             if run.got < run.need:
-                if run.need == _FOREVER and run.chunks:
+                if run.need == FOREVER and run.chunks:
                     out.extend(run.chunks)
                     run.chunks.clear()
                 break
             fifo.popleft()
+            if run.check is not None:
+                run.check(b"".join(run.chunks))
             if not run.discard:
                 out.extend(run.chunks)
         transport = self.transport
@@ -1105,67 +841,173 @@ class ClientSession(asyncio.Protocol):
                 data = out[0] if len(out) == 1 else b"".join(out)
                 self.config.stats.bytes_out += len(data)
                 transport.write(data)
-        if (self.closing or self.stopped) and not fifo:
+        if (self.closing or self.stopped) and not fifo and self.holding is None:
             self.close()
 
     def master_changed(self) -> None:
-        """The master was replaced: fail what is in flight on the old one and close."""
+        """The master was replaced: leave the old one (held, or failed when that cannot be)."""
         if self.master is not None and not self.master.shared:
-            self.master.fail("master changed (failover); reconnect")
-        elif self.transport is not None:  # its runs on the old master failed already
-            self.closing = True
-            self.flush()
-            self.close()
+            self.master.fail("master changed (failover)")
+        elif self.master is not None and self.master.closed:
+            self.master = None
 
     # --- upstream failures -----------------------------------------------------------------------
 
     def upstream_lost(self, upstream: Upstream, reason: str, runs: list[Run] | None = None) -> None:
         """``upstream`` failed; ``runs`` are this session's runs on it (a shared one says which)."""
         stats = self.config.stats
-        if upstream.shared and self.master is upstream:
-            self.master = None
-        master = self.master
-        if self.shared and upstream.route == "replica" and (master is None or master.closed):
-            master = self.master = self.config.shared(self.config.topology.master)
-        if upstream.route == "replica" and master is not None and not master.failed:
-            stats.error("replica_lost")
-            upstream.node.mark_down(reason)
-            if upstream is self.replica:
-                self.replica = None
-                upstream.node.sessions -= 1
-            if upstream in self.retired:
-                self.retired.remove(upstream)
-            if runs is None:
-                runs = list(upstream.runs)
-                upstream.runs.clear()
-                upstream.node.inflight -= sum(run.need - run.got for run in runs)
-            for run in runs:
-                if run.discard:
-                    run.got = run.need
-                    continue
-                stats.retries += run.need - run.got
-                data = run.remaining_data()
-                run.marks = None
-                if master.shared:
-                    master.send(run, data)
-                else:
-                    master.runs.append(run)
-                    run.upstream = master
-                    master.send_raw(data)
-            self.flush()
-            return
-        stats.error("master_lost" if upstream.route == "master" else "replica_lost")
-        if upstream.route == "master":
-            upstream.node.mark_down(reason)
-        message = b"-ERR upstream " + reason.encode(errors="replace") + b"\r\n"
         if runs is None:
             runs = list(upstream.runs)
             upstream.runs.clear()
+            if upstream.route == "replica":
+                upstream.node.inflight -= sum(run.need - run.got for run in runs)
+        if upstream.route == "master" or upstream is self.master:
+            self._master_lost(upstream, reason, runs)
+            return
+        master = self.master
+        if self.shared and (master is None or master.closed):
+            master = self.master = self.config.pools.get(self.topology.master)
+        stats.error("replica_lost")
+        if reason != "stale":
+            upstream.node.mark_down(reason)
+        if upstream is self.replica:
+            self.replica = None
+            upstream.node.sessions -= 1
+        if upstream in self.retired:
+            self.retired.remove(upstream)
         for run in runs:
-            missing = run.need - run.got
-            if missing < _FOREVER:
-                run.chunks.append(message * missing)
+            if run.discard:
+                run.got = run.need
+                continue
+            run.unprobe()
+            stats.retries += run.need - run.got
+            data = run.remaining_data()
+            run.marks = None
+            if master is None or master.failed:
+                self._hold(reason, [run])
+            else:
+                master.send(run, data)
+        self.flush()
+
+    def _master_lost(self, upstream: Upstream, reason: str, runs: list[Run]) -> None:
+        """The master connection failed: hold what can be held, fail what cannot."""
+        stats = self.config.stats
+        stats.error("master_lost")
+        if upstream.node is self.topology.master and reason != "master changed (failover)":
+            upstream.node.mark_down(reason)
+            self.topology.master_up.clear()
+        if upstream is self.master:
+            self.master = None
+        holdable = self.config.failover_hold > 0 and not (
+            self.in_multi or self.watching or self.tracking or self.passthrough is not None
+        )
+        message = b"-ERR upstream " + reason.encode(errors="replace")
+        if not holdable:
+            for run in runs:
+                missing = run.missing
+                if missing < FOREVER - 1:
+                    run.chunks.append((message + b"\r\n") * missing)
+                run.got = run.need
+            self.closing = True
+            self.flush()
+            self.close()
+            return
+        keep: list[Run] = []
+        for run in runs:
+            run.unprobe()
+            if run.write:
+                # it may have been applied: never resent
+                self.writes_outstanding -= 1
+                run.chunks.append(
+                    (message + b"; the command may have been applied\r\n") * (run.need - run.got)
+                )
+                run.got = run.need
+            elif run.discard:
+                run.got = run.need
+            else:
+                keep.append(run)
+        self._hold(reason, keep)
+        self.flush()
+
+    def _hold(self, reason: str, runs: list[Run]) -> None:
+        """Keep ``runs`` (reads, safe to resend) until the master answers again."""
+        for run in runs:
+            run.data = run.remaining_data()
+            run.marks = None
+            run.upstream = None
+        if self.holding is None:
+            self.holding = monotonic()
+            self._hold_reason = reason
+            self.pause("hold")
+            self._hold_task = asyncio.get_running_loop().create_task(self._wait_master())
+        self._held_runs.extend(runs)
+
+    async def _wait_master(self) -> None:
+        """Resume on the master once it is healthy again (or its successor), within the bound."""
+        assert self.holding is not None
+        deadline = self.holding + self.config.failover_hold
+        topology = self.topology
+        while True:
+            left = deadline - monotonic()
+            if left <= 0:
+                self._hold_expired()
+                return
+            if topology.master.healthy:
+                break
+            try:
+                await asyncio.wait_for(topology.master_up.wait(), min(left, 0.5))
+            except TimeoutError:
+                continue
+        self._hold_task = None
+        self._resume_hold()
+
+    def _resume_hold(self) -> None:
+        held_runs, self._held_runs = self._held_runs, []
+        held, self._held = self._held, []
+        self.holding = None
+        if self.gone and not held_runs and not held:
+            self.closing = True
+            self._close_upstreams()
+            return
+        self.master = master = self._new_master()
+        for run in held_runs:
+            run.t0 = monotonic()
+            master.send(run, run.data)
+        for src, commands in held:
+            if self.closing or self.holding is not None:
+                if self.holding is not None:
+                    self._held.append((src, commands))
+                continue
+            self._route(src, commands)
+        if self._deferred_error and self.holding is None:
+            self._deferred_error = False
+            self._protocol_error()
+        if self.holding is None:
+            self.resume("hold")
+        self.flush()
+
+    def _hold_expired(self) -> None:
+        """The master did not come back in time: what was held gets errors, and the connection
+        closes, like a Redis that went away (an idle session stays, to try again when used)."""
+        self._hold_task = None
+        held_runs, self._held_runs = self._held_runs, []
+        if not held_runs and not self._held:
+            self.holding = None
+            self.resume("hold")
+            if self.gone:
+                self.closing = True
+                self._close_upstreams()
+            return
+        message = b"-ERR upstream " + self._hold_reason.encode(errors="replace") + b"\r\n"
+        for run in held_runs:
+            run.chunks.append(message * (run.need - run.got))
             run.got = run.need
+        for _src, commands in self._held:
+            for _ in commands:
+                self._local(message)
+        self._held = []
+        self.holding = None
+        self.config.stats.error("failover_hold_expired")
         self.closing = True
         self.flush()
         self.close()

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from podkit.core import HostPort, ServiceSettings, SettingsError, setting
 from podkit.core import values as v
+from podkit.redis_ambassador.resp import EXTENSION_ERROR, available
 
 __all__ = ["RedisAmbassadorSettings"]
 
 READ_POLICIES = ("master", "prefer-replica", "replica", "any")
 REPLICA_CHOICES = ("round-robin", "least-outstanding")
+CONSISTENCY = ("session", "eventual")
+RESP_SCANNERS = ("auto", "c", "python")
 
 
 class RedisAmbassadorSettings(ServiceSettings):
@@ -99,18 +102,26 @@ class RedisAmbassadorSettings(ServiceSettings):
         help="how a client connection picks its replica",
         group="routing",
     )
-    read_your_writes: bool = setting(
-        default=False,
-        help="after a client's write, send its reads to the master until its replica has the "
-        "write (replication offset) or --read-your-writes-bound elapses",
+    consistency: str = setting(
+        default="session",
+        parse=v.choice(*CONSISTENCY),
+        help="session: every read sees every write the ambassador acknowledged before it "
+        "(replication offsets, no time bound); eventual: reads take any healthy replica",
         group="routing",
     )
-    read_your_writes_bound: float = setting(
-        default=1.0,
+    failover_hold: float = setting(
+        default=5.0,
         parse=v.non_negative(v.DURATION),
-        help="longest time reads stay on the master after a write",
         metavar="DURATION",
+        help="while the master is unreachable (restart, Sentinel failover), hold clients' "
+        "commands this long for it or its successor before answering with an error",
         group="routing",
+    )
+    resp_scanner: str = setting(
+        default="auto",
+        parse=v.choice(*RESP_SCANNERS),
+        help="RESP scanner implementation: auto (C when built, else Python), c, python",
+        group="limits",
     )
     share_connections: bool = setting(
         default=True,
@@ -210,7 +221,8 @@ class RedisAmbassadorSettings(ServiceSettings):
         default=10.0,
         parse=v.non_negative(v.DURATION),
         metavar="DURATION",
-        help="a replica that has not heard from its master for longer leaves the rotation",
+        help="a replica whose applied replication offset is behind a master offset sampled "
+        "longer ago than this leaves the rotation (an idle master never trips it)",
         group="upstream",
     )
     max_bulk_len: int = setting(
@@ -250,6 +262,14 @@ class RedisAmbassadorSettings(ServiceSettings):
     def check(self) -> None:
         if self.max_bulk_len < 1 or self.max_multibulk < 1 or self.max_inline < 1:
             raise SettingsError("buffer limits must be positive")
+        if self.sentinel and not self.sentinel_master:
+            raise SettingsError("--sentinel needs --sentinel-master NAME")
+        if self.master is None and not self.sentinel:
+            raise SettingsError(
+                "no master: set --master HOST:PORT or --sentinel and --sentinel-master"
+            )
+        if self.resp_scanner == "c" and "c" not in available():
+            raise SettingsError(f"--resp-scanner=c: {EXTENSION_ERROR}")
 
     def upstream_ssl(self) -> ssl.SSLContext | None:
         """The TLS context for upstream connections, or None for plain TCP."""

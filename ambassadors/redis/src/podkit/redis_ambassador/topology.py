@@ -2,8 +2,10 @@
 
 A :class:`Node` is one upstream server: its address, whether it is in the rotation, its replication
 offset and lag, and how much work client sessions have on it. :class:`Topology` holds them, the
-command table, and the offset samples read-your-writes compares (:meth:`Topology.caught_up`).
-The health loop (:mod:`.health`) writes these fields; sessions only read them.
+command table, and what session consistency compares: :attr:`Topology.required`, the master's
+replication offset after the last write the ambassador acknowledged (raised by the write probes
+in :mod:`.upstream`), which a replica must have applied before it serves a read. The health loop
+(:mod:`.health`) writes the health fields; sessions read them, and raise offsets they observe.
 """
 
 from __future__ import annotations
@@ -59,9 +61,14 @@ class Topology:
             self.master.reason = "not discovered yet"
         self.replicas = [Node(addr, "replica") for addr in replicas]
         self.table = CommandTable()
-        # the latest master offset sample and when (time.monotonic) its INFO request was sent
-        self.master_offset = -1
-        self.master_offset_sent = 0.0
+        self.master_offset = -1  # the latest sample (health loop)
+        self.master_replid = ""  # a new one (restart, failover) resets ``required``
+        # session consistency: the master offset every read must see (see the module docstring)
+        self.required = 0
+        self.probes = True  # False once the master refused ROLE: reads then stay on the master
+        self.probe_error = ""
+        self.generation = 0  # bumped when the set of healthy replicas changes (rebalancing)
+        self.master_up = asyncio.Event()  # set while the master is healthy (failover hold)
         self.poke = asyncio.Event()  # ask the health loop for an early round
         self._rr = itertools.count()
 
@@ -72,7 +79,7 @@ class Topology:
             self.master.mark_down(f"replaced by {master}")
             self.master = Node(master, "master")
             self.master_offset = -1
-            self.master_offset_sent = 0.0
+            self.master_up.clear()
         known = {node.addr: node for node in self.replicas}
         self.replicas = [
             known.pop(addr) if addr in known else Node(addr, "replica") for addr in replicas
@@ -95,18 +102,9 @@ class Topology:
             return min(nodes, key=lambda node: (node.inflight, node.sessions))
         return nodes[next(self._rr) % len(nodes)]
 
-    def caught_up(self, node: Node, since: float) -> bool:
-        """Whether ``node`` has every write the master acknowledged before ``since`` (monotonic).
-
-        True once a master offset sampled by a request sent after ``since`` is at or below the
-        node's offset (offsets only grow, so any later replica sample will do).
-        """
-        if node is self.master:
-            return True
-        if self.master_offset_sent <= since:
-            self.poke.set()
-            return False
-        if node.offset >= self.master_offset >= 0:
-            return True
-        self.poke.set()
-        return False
+    def probe_refused(self, reply: bytes) -> None:
+        """The master refused the ROLE probe (ACL, renamed): session reads stay on the master."""
+        if self.probes:
+            self.probes = False
+            self.probe_error = reply.decode(errors="replace").strip()
+            self.poke.set()  # the health loop logs it

@@ -1,5 +1,5 @@
 /*
- * _resp.c -- the hot loops of podkit.redis_ambassador.scanner, in C.
+ * _resp.c -- the hot loops of podkit.redis_ambassador.resp, in C.
  *
  * Owns three types that stand in for the pure-Python classes of scanner.py when this module
  * imports (scanner.py picks the implementation; PODKIT_RESP_PURE=1 forces Python):
@@ -13,7 +13,7 @@
  *
  * Behaviour, limits and error messages are exactly those of the Python classes (the tests run
  * both and compare them byte for byte). Header integers are parsed like Redis's string2ll.
- * scanner.py calls setup(ProtocolError, _scan_inline) once at import, before any scanner is made.
+ * resp/__init__.py calls setup(ProtocolError, _scan_inline) once at import, before any scanner is made.
  * Only the CPython C API is used; no other runtime dependency.
  */
 #define PY_SSIZE_T_CLEAN
@@ -383,7 +383,7 @@ static PyMemberDef command_members[] = {
 
 static PyTypeObject CommandType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "podkit.redis_ambassador._resp.Command",
+    .tp_name = "podkit.redis_ambassador.resp._resp.Command",
     .tp_doc = PyDoc_STR("Command(args, start, end): one complete client command and where its "
                         "bytes sit in the scanned buffer; end is -1 for an inline command."),
     .tp_basicsize = sizeof(CommandObject),
@@ -422,7 +422,7 @@ request_new(PyTypeObject *type, PyObject *Py_UNUSED(a), PyObject *Py_UNUSED(kw))
     RequestScannerObject *self;
     if (protocol_error == NULL || scan_inline == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
-                        "_resp.setup() was not called: import podkit.redis_ambassador.scanner");
+                        "_resp.setup() was not called: import podkit.redis_ambassador.resp");
         return NULL;
     }
     self = (RequestScannerObject *)type->tp_alloc(type, 0);
@@ -787,7 +787,7 @@ static PyGetSetDef request_getset[] = {
 
 static PyTypeObject RequestScannerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "podkit.redis_ambassador._resp.RequestScanner",
+    .tp_name = "podkit.redis_ambassador.resp._resp.RequestScanner",
     .tp_doc = PyDoc_STR("RequestScanner(*, max_bulk=, max_multibulk=, max_inline=, max_query=): "
                         "scans client bytes into Command objects, buffering an incomplete frame."),
     .tp_basicsize = sizeof(RequestScannerObject),
@@ -819,7 +819,7 @@ reply_new(PyTypeObject *type, PyObject *Py_UNUSED(a), PyObject *Py_UNUSED(kw))
     ReplyScannerObject *self;
     if (protocol_error == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
-                        "_resp.setup() was not called: import podkit.redis_ambassador.scanner");
+                        "_resp.setup() was not called: import podkit.redis_ambassador.resp");
         return NULL;
     }
     self = (ReplyScannerObject *)type->tp_alloc(type, 0);
@@ -1106,7 +1106,7 @@ static PyGetSetDef reply_getset[] = {
 
 static PyTypeObject ReplyScannerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "podkit.redis_ambassador._resp.ReplyScanner",
+    .tp_name = "podkit.redis_ambassador.resp._resp.ReplyScanner",
     .tp_doc = PyDoc_STR("ReplyScanner(): finds complete replies in an upstream's stream; an "
                         "incomplete one stays buffered."),
     .tp_basicsize = sizeof(ReplyScannerObject),
@@ -1161,8 +1161,8 @@ static PyMethodDef module_methods[] = {
 
 static struct PyModuleDef resp_module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "podkit.redis_ambassador._resp",
-    .m_doc = PyDoc_STR("C scanners for podkit.redis_ambassador.scanner (see that module)."),
+    .m_name = "podkit.redis_ambassador.resp._resp",
+    .m_doc = PyDoc_STR("C scanners for podkit.redis_ambassador.resp (see that module)."),
     .m_size = -1,
     .m_methods = module_methods,
 };

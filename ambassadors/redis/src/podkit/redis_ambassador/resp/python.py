@@ -1,42 +1,32 @@
-"""Incremental RESP frame scanners: client requests in, upstream replies back.
+"""The RESP scanners in pure Python: client requests in, upstream replies back.
 
-:class:`RequestScanner` turns the bytes a client sends into complete commands — RESP multibulk
+:class:`PyRequestScanner` turns the bytes a client sends into complete commands — RESP multibulk
 (``*N\\r\\n$len\\r\\n...``, the fast path) and inline commands (redis-cli, telnet) — in one pass over
 each received buffer, keeping a partial frame buffered until the rest arrives. It enforces the
 limits Redis enforces (``proto-max-bulk-len``, the multibulk count, the inline length, the query
-buffer) and raises :class:`ProtocolError` with Redis's own wording; the caller replies
+buffer) and reports :class:`ProtocolError` with Redis's own wording; the caller replies
 ``-ERR Protocol error: ...`` and closes the connection. Header integers (``*N``, ``$N``) are
 parsed like Redis's ``string2ll``: optional ``-``, no ``+``, no leading zeros, no spaces, 64 bits.
 
-:class:`ReplyScanner` finds where each complete reply ends in an upstream's byte stream, for every
-RESP2 and RESP3 type (nested aggregates, maps, sets, attributes ``|`` that prefix a reply, and push
-frames ``>`` that are not replies to a command), so replies can be cut apart and re-ordered
-without being decoded.
+:class:`PyReplyScanner` finds where each complete reply ends in an upstream's byte stream, for
+every RESP2 and RESP3 type (nested aggregates, maps, sets, attributes ``|`` that prefix a reply,
+and push frames ``>`` that are not replies to a command), so replies can be cut apart and
+re-ordered without being decoded. A large bulk payload arriving in many reads is appended to the
+buffer without rescanning until it is complete; such a ``feed()`` returns ``(b"", [])``.
 
-Both scanners exist twice: in C (``podkit.redis_ambassador._resp``, built from ``_resp.c`` when
-the package is installed with a compiler) and in pure Python here (``PyCommand``,
-``PyRequestScanner``, ``PyReplyScanner``), with identical results, limits and errors. The public
-names ``Command``, ``RequestScanner`` and ``ReplyScanner`` are the C ones when the extension
-imports, else the Python ones; ``PODKIT_RESP_PURE=1`` in the environment forces Python.
-:data:`IMPLEMENTATION` says which is active (``"c"`` or ``"python"``) and :data:`IMPLEMENTATIONS`
-holds every one available, for tests and benchmarks that compare them. A large bulk payload
-arriving in many reads is appended to the buffer without rescanning until it is complete; such a
-``feed()`` returns ``(b"", [])``.
+The C extension (``_resp``) implements the same classes with identical results, limits and
+errors; :mod:`podkit.redis_ambassador.resp` chooses between them.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 import hiredis
 
 __all__ = [
-    "Command",
     "ProtocolError",
-    "ReplyScanner",
-    "RequestScanner",
+    "PyCommand",
+    "PyReplyScanner",
+    "PyRequestScanner",
     "encode_command",
     "split_inline",
 ]
@@ -502,45 +492,3 @@ def _scan_value(src: bytes, pos: int, end: int) -> int:
             if not needed:
                 return pos
             needed[-1] -= 1
-
-
-@dataclass(frozen=True)
-class Implementation:
-    """One implementation of the scanners: its name and its three classes."""
-
-    name: str
-    Command: Any  # the class; the C and Python ones share their attributes, not a base class
-    RequestScanner: Any
-    ReplyScanner: Any
-
-
-def _load_extension() -> tuple[Implementation | None, str | None]:
-    """The C implementation, set up, or None and why it is missing."""
-    try:
-        from podkit.redis_ambassador import _resp
-    except ImportError as exc:
-        return None, (
-            f"the C extension podkit.redis_ambassador._resp is not built ({exc}): install a C"
-            " compiler and the Python headers (Debian: apt-get install gcc python3-dev), then"
-            " reinstall the package (uv sync --reinstall-package podkit-redis-ambassador)"
-        )
-    _resp.setup(ProtocolError, _scan_inline)
-    return Implementation("c", _resp.Command, _resp.RequestScanner, _resp.ReplyScanner), None
-
-
-PYTHON = Implementation("python", PyCommand, PyRequestScanner, PyReplyScanner)
-C, EXTENSION_ERROR = _load_extension()  # EXTENSION_ERROR: why C is missing, what to install
-IMPLEMENTATIONS: dict[str, Implementation] = {"python": PYTHON}
-if C is not None:
-    IMPLEMENTATIONS["c"] = C
-_FORCE_PURE = os.environ.get("PODKIT_RESP_PURE", "") not in ("", "0")
-IMPLEMENTATION = "c" if C is not None and not _FORCE_PURE else "python"
-
-if TYPE_CHECKING:
-    Command = PyCommand
-    RequestScanner = PyRequestScanner
-    ReplyScanner = PyReplyScanner
-else:
-    Command = IMPLEMENTATIONS[IMPLEMENTATION].Command
-    RequestScanner = IMPLEMENTATIONS[IMPLEMENTATION].RequestScanner
-    ReplyScanner = IMPLEMENTATIONS[IMPLEMENTATION].ReplyScanner
