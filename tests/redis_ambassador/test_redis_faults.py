@@ -252,3 +252,63 @@ def test_broken_replication_link_takes_a_replica_out_of_rotation(own_cluster: Cl
             time.sleep(0.05)
     finally:
         amb.stop()
+
+
+def test_a_master_restart_is_held_and_an_inflight_write_is_not_replayed(
+    own_cluster: Cluster,
+) -> None:
+    amb = Ambassador(own_cluster, "--failover-hold=15s")
+    try:
+        blocked = amb.client()
+        writer = amb.client(single_connection_client=True)
+        writer.set("hold:before", "1")
+        outcome: list[object] = []
+
+        def blocked_write() -> None:
+            try:
+                outcome.append(blocked.blmove("hold:src", "hold:dst", 0))
+            except redis.RedisError as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=blocked_write)
+        thread.start()
+        wait_until(lambda: own_cluster.master.client().info("clients")["blocked_clients"] == 1)
+        master = own_cluster.master
+        master.kill()
+        thread.join(10)
+        # in flight when the master died: it may have been applied, so it is never resent
+        assert len(outcome) == 1 and isinstance(outcome[0], redis.ResponseError)
+        assert "may have been applied" in str(outcome[0])
+        results: list[object] = []
+
+        def during() -> None:
+            try:
+                results.append(writer.set("hold:during", "2"))
+                results.append(writer.get("hold:during"))
+            except redis.RedisError as exc:
+                results.append(exc)
+
+        sender = threading.Thread(target=during)
+        sender.start()  # sent while the master is down: held
+        time.sleep(1.0)
+        assert results == []
+        own_cluster.master = master.restart()
+        sender.join(20)
+        assert results == [True, b"2"]
+        assert own_cluster.master.client().get("hold:during") == b"2"
+        assert amb.metric("redis_ambassador_errors_total") >= 1  # the lost master, counted
+    finally:
+        amb.stop()
+
+
+def test_past_the_failover_hold_commands_get_an_error(own_cluster: Cluster) -> None:
+    amb = Ambassador(own_cluster, "--failover-hold=1s")
+    try:
+        client = amb.client(single_connection_client=True)
+        client.set("expire:k", "v")
+        own_cluster.master.kill()
+        with pytest.raises((redis.ResponseError, redis.ConnectionError), match="upstream"):
+            client.set("expire:k", "w")
+        assert amb.metric("redis_ambassador_errors_total") >= 1
+    finally:
+        amb.stop()

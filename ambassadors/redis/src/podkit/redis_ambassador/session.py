@@ -39,6 +39,7 @@ from typing import cast
 
 from podkit.redis_ambassador.resp import Command, encode_command
 from podkit.redis_ambassador.router import PASSTHROUGH, REFUSED, SPECIAL
+from podkit.redis_ambassador.topology import Node
 from podkit.redis_ambassador.upstream import (
     FOREVER,
     ROLE,
@@ -125,6 +126,7 @@ class ClientSession(asyncio.Protocol):
         self.watching = False
         self.tracking = False  # CLIENT TRACKING on: reads stay where the invalidations come from
         self.pinned = False  # CONFIG SET, or a replica refused the client's AUTH: reads on master
+        self.auth_pending = 0  # AUTHs sent to the master, not answered yet
         self.passthrough: Upstream | None = None
         self.closing = False
         self.stopped = False
@@ -167,9 +169,10 @@ class ClientSession(asyncio.Protocol):
         upstream.start(self._state()[0])
         return upstream
 
-    def _new_replica(self) -> Upstream | None:
-        """A read upstream on a node the router picks (None: no eligible node)."""
-        node = self.config.router.pick()
+    def _new_replica(self, node: Node | None = None) -> Upstream | None:
+        """A read upstream on ``node``, or one the router picks (None: no eligible node)."""
+        if node is None:
+            node = self.config.router.pick()
         if node is None:
             return None
         if node is self.topology.master:
@@ -412,6 +415,7 @@ class ClientSession(asyncio.Protocol):
         return (
             self.config.router.splits
             and not (self.in_multi or self.watching or self.tracking or self.pinned)
+            and not self.auth_pending
             and (self.topology.probes or not self.config.session_consistency)
         )
 
@@ -584,7 +588,7 @@ class ClientSession(asyncio.Protocol):
             node = self.config.router.pick()
             if node is not None and node is not replica.node:
                 self._retire(replica)
-                return self._new_replica()
+                return self._new_replica(node)
         return replica
 
     def _retire(self, upstream: Upstream) -> None:
@@ -650,11 +654,13 @@ class ClientSession(asyncio.Protocol):
         are re-authenticated as that user, so the user's ACLs apply to its commands."""
 
         def on_reply(reply: bytes) -> None:
+            self.auth_pending -= 1
             if reply[:1] != b"-":
                 self.user_auth = auth
             else:
                 self.config.stats.error("auth")
 
+        self.auth_pending += 1  # reads stay on the master until the answer is in
         self._to_master(args, check=on_reply)
         self._replay(auth, check=self._pin_on_error)
 

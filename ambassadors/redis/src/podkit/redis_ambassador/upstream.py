@@ -214,18 +214,17 @@ class Run:
         return missing
 
     def unprobe(self) -> None:
-        """Forget the probe, to resend what is left of the run elsewhere."""
-        if self.probe < 0:
-            return
+        """Forget the probe (and stale replies), to resend what is left of the run elsewhere."""
         if self.stale:
             self.chunks.clear()
             self.got = 0
             self.stale = False
-        elif self.probe < self.got:
+        elif 0 <= self.probe < self.got:
             self.got -= 1
-        self.need -= 1
-        self.probe = -1
-        self.min_offset = -1
+        if self.probe >= 0:
+            self.need -= 1
+            self.probe = -1
+            self.min_offset = -1
 
     def remaining_data(self) -> bytes:
         if self.got == 0 or self.marks is None:
@@ -241,7 +240,6 @@ class Upstream(asyncio.Protocol):
     def __init__(self, session: Owner, node: Node, config: SessionConfig) -> None:
         self.session = session
         self._setup(config, node)
-        self.state: list[list[bytes]] = []
         self.soft = -1  # index of the handshake command whose refusal is not fatal
 
     def _setup(self, config: SessionConfig, node: Node) -> None:
@@ -259,6 +257,7 @@ class Upstream(asyncio.Protocol):
         self.passthrough = False
         self.finishing = False
         self.hello: list[bytes] = []
+        self.refused = False  # the client's AUTH was refused: replies are not the client's
 
     # --- connecting ------------------------------------------------------------------------------
 
@@ -337,6 +336,7 @@ class Upstream(asyncio.Protocol):
             stop = abs(ends[i])
             if src[prev] == 45:  # '-'
                 if self.hello_count - self.handshake_left - 1 == self.soft:
+                    self.refused = True  # its reads ran as another user: the master answers
                     self.session.auth_refused(self)
                 else:
                     self.fail(f"{self.route} refused the handshake: {src[prev + 1 : stop - 2]!r}")
@@ -393,6 +393,8 @@ class Upstream(asyncio.Protocol):
                 self.node.inflight -= take
             if run.got >= run.need:
                 runs.popleft()
+                if self.refused and not run.discard:
+                    run.stale = True
                 session.run_done(run)
             if not dirty or dirty[-1] is not session:
                 dirty.append(session)
