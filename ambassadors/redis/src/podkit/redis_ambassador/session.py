@@ -330,6 +330,8 @@ class ClientSession(asyncio.Protocol):
                 return False
             if name == b"auth":
                 return not self.config.local_password  # AUTH as a user changes the connection
+            if name == b"client" and len(cmd.args) > 1 and cmd.args[1].lower() == b"setinfo":
+                return False  # library name and version: metadata only, fine on a shared one
             return self.authed or name == b"hello"
         return name in DEDICATED or name in self.table.blocking
 
