@@ -174,7 +174,12 @@ def main() -> None:
                 amb,
             )  # fmt: skip
             start([sys.executable, "-c", FORWARDER, str(fwd), str(master)], fwd)
-            time.sleep(1.5)  # the replica's first health check
+            deadline = time.monotonic() + 30  # diskless sync waits 5 s before it starts
+            while redis.Redis(port=replica).info("replication")["master_link_status"] != "up":
+                if time.monotonic() > deadline:
+                    sys.exit("the replica never linked to its master")
+                time.sleep(0.1)
+            time.sleep(1.5)  # the ambassador's next health check sees it
             print("90/10 read/write redis-py workload, 8 connections, consistency=session:")
             for protocol in (2, 3):
                 print(read_share(amb, master, replica, protocol, args.ops))
