@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections import deque
 from collections.abc import Callable
 from time import monotonic
 from typing import cast
 
+from podkit.redis_ambassador.flow import BackPressure
+from podkit.redis_ambassador.replies import ReplyOrder
 from podkit.redis_ambassador.resp import Command, encode_command
 from podkit.redis_ambassador.router import PASSTHROUGH, REFUSED, SPECIAL
 from podkit.redis_ambassador.topology import Node
@@ -111,7 +112,7 @@ class ClientSession(asyncio.Protocol):
         )
         self.topology = config.topology
         self.table = config.topology.table
-        self.fifo: deque[Run] = deque()
+        self.replies = ReplyOrder()  # the runs owed, in request order (see replies.py)
         self.transport: asyncio.Transport | None = None
         self.master: Upstream | None = None
         self.replica: Upstream | None = None
@@ -132,8 +133,7 @@ class ClientSession(asyncio.Protocol):
         self.stopped = False
         self.gone = False  # the client closed its connection
         self.writes_outstanding = 0  # write runs not answered yet (session consistency)
-        self._paused: set[str] = set()
-        self._oob: list[bytes] = []
+        self.flow = BackPressure(self._own_transports)
         # on shared upstreams until its state leaves the default (see SharedUpstream)
         self.shared = config.share
         self._want_dedicated = False
@@ -153,7 +153,7 @@ class ClientSession(asyncio.Protocol):
     # --- connection ------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport = cast(asyncio.Transport, transport)
+        self.transport = self.flow.transport = transport = cast(asyncio.Transport, transport)
         transport.set_write_buffer_limits(high=self.config.settings.max_output_buffer)
         self.config.sessions.add(self)
         stats = self.config.stats
@@ -207,7 +207,7 @@ class ClientSession(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The client went away: what it sent still runs, as it would on Redis (see finish)."""
-        self.transport = None
+        self.transport = self.flow.transport = None
         self.gone = True
         if self._deferred is None and self.holding is None:
             self.closing = True
@@ -242,29 +242,20 @@ class ClientSession(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.resume("client")
 
+    def _own_transports(self) -> list[asyncio.Transport]:
+        return [
+            upstream.transport
+            for upstream in (self.master, self.replica, *self.retired)
+            if upstream is not None and upstream.transport is not None and not upstream.shared
+        ]
+
     def pause(self, reason: str) -> None:
         """Stop reading the client (and, when the client is slow, its upstreams' replies)."""
-        if reason in self._paused:
-            return
-        if not self._paused and self.transport is not None:
-            self.transport.pause_reading()
-        if reason == "client":
+        if self.flow.pause(reason) and reason == "client":
             self._want_dedicated = True  # a slow reader gets back-pressure of its own
-            for upstream in (self.master, self.replica, *self.retired):
-                if upstream is not None and upstream.transport is not None and not upstream.shared:
-                    upstream.transport.pause_reading()
-        self._paused.add(reason)
 
     def resume(self, reason: str) -> None:
-        if reason not in self._paused:
-            return
-        self._paused.discard(reason)
-        if reason == "client":
-            for upstream in (self.master, self.replica, *self.retired):
-                if upstream is not None and upstream.transport is not None and not upstream.shared:
-                    upstream.transport.resume_reading()
-        if not (self._paused or self.stopped or self.closing) and self.transport is not None:
-            self.transport.resume_reading()
+        self.flow.resume(reason, not (self.stopped or self.closing))
 
     def stop_reading(self) -> None:
         """Shutdown: take no more commands; replies in flight still go out."""
@@ -277,7 +268,7 @@ class ClientSession(asyncio.Protocol):
     @property
     def busy(self) -> bool:
         """Replies still owed (a pass-through connection never finishes, so it is not busy)."""
-        return bool(self.fifo) and self.transport is not None and self.passthrough is None
+        return bool(self.replies) and self.transport is not None and self.passthrough is None
 
     def close(self) -> None:
         self.closing = True
@@ -310,8 +301,7 @@ class ClientSession(asyncio.Protocol):
                 self._deferred_error = True
             else:
                 self._protocol_error()
-        fifo = self.fifo
-        if self.closing or (fifo and fifo[0].got >= fifo[0].need):
+        if self.closing or self.replies.head_ready():
             self.flush()
 
     def _protocol_error(self) -> None:
@@ -336,13 +326,10 @@ class ClientSession(asyncio.Protocol):
         return name in DEDICATED or name in self.table.blocking
 
     def _shared_inflight(self) -> bool:
-        return any(run.got < run.need and run.upstream is not None for run in self.fifo)
+        return self.replies.owed()
 
     def _replica_inflight(self) -> bool:
-        return any(
-            run.got < run.need and run.upstream is not None and run.upstream.route == "replica"
-            for run in self.fifo
-        )
+        return self.replies.owed("replica")
 
     def _defer(self, src: bytes, commands: list[Command], for_replica: bool) -> None:
         """Keep ``commands`` (reading paused) until the replies they must not overtake are in.
@@ -390,7 +377,7 @@ class ClientSession(asyncio.Protocol):
         assert master is not None
         run = Run(master, 1, discard=True)
         run.session = self
-        self.fifo.append(run)
+        self.replies.append(run)
         master.send(run, _WOFF_MARKER)
 
     def _resume_deferred(self) -> None:
@@ -515,7 +502,7 @@ class ClientSession(asyncio.Protocol):
             elif name not in readonly:
                 write = table.is_write(name)
                 if replica_busy is None:
-                    replica_busy = bool(self.fifo) and self._replica_inflight()
+                    replica_busy = bool(self.replies) and self._replica_inflight()
                 if write and splits and replica_busy:
                     # a read before it is still on a replica: it must not see this write
                     if seg_up is not None:
@@ -574,7 +561,7 @@ class ClientSession(asyncio.Protocol):
             run.need += 1
             run.min_offset = self.topology.required
             data = ROLE + data
-        self.fifo.append(run)
+        self.replies.append(run)
         up.send(run, data)
 
     def _read_upstream(self) -> Upstream | None:
@@ -607,9 +594,7 @@ class ClientSession(asyncio.Protocol):
     # --- special commands ------------------------------------------------------------------------
 
     def _local(self, reply: bytes) -> None:
-        run = Run(None, 0)
-        run.chunks.append(reply)
-        self.fifo.append(run)
+        self.replies.local(reply)
         self.config.stats.commands["local"][b"reply"] = (
             self.config.stats.commands["local"].get(b"reply", 0) + 1
         )
@@ -631,7 +616,7 @@ class ClientSession(asyncio.Protocol):
                 run = Run(upstream, 1, discard=True)
                 run.session = self
                 run.check = check
-                self.fifo.append(run)
+                self.replies.append(run)
                 upstream.send(run, encode_command(args))
 
     def _pin_on_error(self, reply: bytes) -> None:
@@ -734,7 +719,7 @@ class ClientSession(asyncio.Protocol):
             self._to_master(args)
             run = Run(self.master, FOREVER)
             run.session = self
-            self.fifo.append(run)
+            self.replies.append(run)
             self.master.runs.append(run)
             self.master.passthrough = True
             self.passthrough = self.master
@@ -802,7 +787,7 @@ class ClientSession(asyncio.Protocol):
     # --- replies ---------------------------------------------------------------------------------
 
     def out_of_band(self, frame: bytes) -> None:
-        self._oob.append(frame)
+        self.replies.out_of_band(frame)
 
     def run_done(self, run: Run) -> None:
         """An upstream filled ``run``: account for it (it is flushed in FIFO order)."""
@@ -828,28 +813,13 @@ class ClientSession(asyncio.Protocol):
             if self.gone:
                 self.closing = True
                 self._close_upstreams()
-        out = self._oob
-        fifo = self.fifo
-        while fifo:
-            run = fifo[0]
-            if run.got < run.need:
-                if run.need == FOREVER and run.chunks:
-                    out.extend(run.chunks)
-                    run.chunks.clear()
-                break
-            fifo.popleft()
-            if run.check is not None:
-                run.check(b"".join(run.chunks))
-            if not run.discard:
-                out.extend(run.chunks)
+        out = self.replies.take()
         transport = self.transport
-        if out:
-            self._oob = []
-            if transport is not None:
-                data = out[0] if len(out) == 1 else b"".join(out)
-                self.config.stats.bytes_out += len(data)
-                transport.write(data)
-        if (self.closing or self.stopped) and not fifo and self.holding is None:
+        if out and transport is not None:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            self.config.stats.bytes_out += len(data)
+            transport.write(data)
+        if (self.closing or self.stopped) and not self.replies and self.holding is None:
             self.close()
 
     def master_changed(self) -> None:
