@@ -283,3 +283,36 @@ def test_no_share_connections_gives_each_client_its_own(cluster: Cluster) -> Non
             conn.close()
     finally:
         ambassador.stop()
+
+
+def test_redis_py_handshakes_stay_on_shared_connections(cluster: Cluster) -> None:
+    """HELLO 3 and CLIENT SETINFO (redis-py's connect) keep clients on the shared connections,
+    one per protocol, and a RESP3 client still gets RESP3 (a map) from the master and replicas."""
+    ambassador = Ambassador(cluster)
+    try:
+        before = settled_clients(cluster)
+        clients = [
+            ambassador.client(protocol=protocol, single_connection_client=True)
+            for protocol in (2, 3)
+            for _ in range(6)
+        ]
+        for index, client in enumerate(clients):
+            client.set(f"hs:{index}", index)
+            assert client.get(f"hs:{index}") == str(index).encode()
+        # twelve clients: the shared RESP2 and RESP3 connections (and the health check's)
+        assert connected_clients(cluster) - before <= 3
+        clients[0].hset("hs:h", "f", "v")
+        cluster.wait_synced()
+        conn = Conn(ambassador.port)
+        conn.send(command("HELLO", "3"), command("HGETALL", "hs:h"), command("HELLO", "2"))
+        conn.send(command("HGETALL", "hs:h"))
+        hello3, resp3, hello2, resp2 = conn.replies(4)
+        assert isinstance(hello3, dict) and hello3[b"proto"] == 3
+        assert resp3 == {b"f": b"v"}  # a RESP3 map
+        assert isinstance(hello2, list) and resp2 == [b"f", b"v"]  # back to RESP2 arrays
+        conn.close()
+        assert connected_clients(cluster) - before <= 3
+        for client in clients:
+            client.close()
+    finally:
+        ambassador.stop()

@@ -6,8 +6,9 @@ FIFO of :class:`~.upstream.Run` objects in request order; each upstream fills it
 replies, and the session flushes the FIFO head while it is complete, so replies go back in
 request order however a pipeline mixes reads and writes, with one write per batch.
 
-Clients in the default state (DB 0, RESP2, no name, no transaction, subscription or blocking
-command) share one :class:`~.upstream.SharedUpstream` per server. A session whose state leaves the
+Clients in the default state (DB 0, no name, no transaction, subscription or blocking command;
+``HELLO 3`` and ``CLIENT SETINFO`` keep a client there) share one
+:class:`~.upstream.SharedUpstream` per server and protocol. A session whose state leaves the
 default (or that pipelines more than :data:`SHARED_MAX_BATCH` commands per read, or reads its
 replies too slowly) switches to upstream connections of its own once its replies from the shared
 ones are in, so its commands keep their order; it stays on them for the rest of its life.
@@ -75,6 +76,9 @@ DEDICATED = frozenset(
         b"asking",
     }
 )
+# CLIENT subcommands a shared connection can take: library metadata (SETINFO), and
+# MAINT_NOTIFICATIONS (redis-py's RESP3 handshake), which the ambassador answers itself
+_SHARED_CLIENT = frozenset({b"setinfo", b"maint_notifications"})
 _NOAUTH = b"-NOAUTH Authentication required.\r\n"
 _WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
 _NOPASS = (
@@ -164,7 +168,7 @@ class ClientSession(asyncio.Protocol):
     def _new_master(self) -> Upstream:
         node = self.topology.master
         if self.shared:
-            return self.config.pools.get(node)
+            return self.config.pools.get(node, self.proto)
         upstream = Upstream(self, node, self.config)
         upstream.start(self._state()[0])
         return upstream
@@ -179,7 +183,7 @@ class ClientSession(asyncio.Protocol):
             return self.master
         replica: Upstream
         if self.shared:
-            replica = self.config.pools.get(node)
+            replica = self.config.pools.get(node, self.proto)
         else:
             replica = Upstream(self, node, self.config)
             state, soft = self._state()
@@ -320,8 +324,10 @@ class ClientSession(asyncio.Protocol):
                 return False
             if name == b"auth":
                 return not self.config.local_password  # AUTH as a user changes the connection
-            if name == b"client" and len(cmd.args) > 1 and cmd.args[1].lower() == b"setinfo":
-                return False  # library name and version: metadata only, fine on a shared one
+            if name == b"client" and len(cmd.args) > 1 and cmd.args[1].lower() in _SHARED_CLIENT:
+                return False  # metadata only, or answered here: fine on a shared connection
+            if name == b"hello" and len(cmd.args) <= 2:
+                return False  # the protocol alone: the shared connections of that protocol
             return self.authed or name == b"hello"
         return name in DEDICATED or name in self.table.blocking
 
@@ -417,7 +423,7 @@ class ClientSession(asyncio.Protocol):
                 if not self._dedicate(src, commands):
                     return
             elif self.master is None or self.master.closed:
-                self.master = self.config.pools.get(self.topology.master)
+                self.master = self.config.pools.get(self.topology.master, self.proto)
         elif self.master is None:
             self.master = self._new_master()
         master = self.master
@@ -446,6 +452,13 @@ class ClientSession(asyncio.Protocol):
                         self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
                         seg_up = None
                     self._sync_woff()
+                if shared and name == b"hello" and self._shared_inflight():
+                    if seg_up is not None:
+                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
+                        seg_up = None
+                    # the protocol's shared connections must not overtake the current ones
+                    self._defer(src, commands[index:], False)
+                    return
                 if shared and self._needs_own(cmd):
                     if seg_up is not None:
                         self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
@@ -676,6 +689,11 @@ class ClientSession(asyncio.Protocol):
             self._to_master(args)
         elif name == b"client":
             sub = args[1].lower() if len(args) > 1 else b""
+            if sub == b"maint_notifications":
+                # endpoint moves of a managed Redis are the ambassador's business, not the app's:
+                # answered as a Redis without them answers (clients then carry on without)
+                self._local(b"-ERR unknown subcommand '%s'. Try CLIENT HELP.\r\n" % args[1][:128])
+                return
             if len(args) == 3 and sub == b"setname":
                 self.client_name = args[2]
                 self._replay(args)
@@ -770,6 +788,11 @@ class ClientSession(asyncio.Protocol):
                 b"client and select the RESP protocol version at the same time\r\n"
             )
             return
+        if self.shared and proto != self.proto:  # to the shared connections of that protocol
+            self.proto = proto
+            self.master = self.config.pools.get(self.topology.master, proto)
+            if self.replica is not None:
+                self._retire(self.replica)
         self.proto = proto
         upstream_args = [b"HELLO", b"%d" % proto]
         if setname is not None:
@@ -844,7 +867,7 @@ class ClientSession(asyncio.Protocol):
             return
         master = self.master
         if self.shared and (master is None or master.closed):
-            master = self.master = self.config.pools.get(self.topology.master)
+            master = self.master = self.config.pools.get(self.topology.master, self.proto)
         stats.error("replica_lost")
         if reason != "stale":
             upstream.node.mark_down(reason)
@@ -891,9 +914,10 @@ class ClientSession(asyncio.Protocol):
             self.close()
             return
         keep: list[Run] = []
+        sent = upstream.connected  # else nothing reached a server: every run may be resent
         for run in runs:
             run.unprobe()
-            if run.write:
+            if run.write and sent:
                 # it may have been applied: never resent
                 self.writes_outstanding -= 1
                 run.chunks.append(
@@ -950,7 +974,12 @@ class ClientSession(asyncio.Protocol):
         self.master = master = self._new_master()
         for run in held_runs:
             run.t0 = monotonic()
-            master.send(run, run.data)
+            data = run.data
+            if run.write and self.config.session_consistency and self.topology.probes:
+                run.probe = run.need  # as in _emit: the offset later reads must see
+                run.need += 1
+                data += ROLE
+            master.send(run, data)
         for src, commands in held:
             if self.closing or self.holding is not None:
                 if self.holding is not None:

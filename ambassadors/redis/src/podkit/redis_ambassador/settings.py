@@ -126,8 +126,8 @@ class RedisAmbassadorSettings(ServiceSettings):
     share_connections: bool = setting(
         default=True,
         negatable=True,
-        help="clients in the default state (DB 0, RESP2, no name, transaction, subscription or "
-        "blocking command) share one connection per server, as twemproxy does; "
+        help="clients in the default state (DB 0, no name, transaction, subscription or "
+        "blocking command) share one connection per server and protocol, as twemproxy does; "
         "--no-share-connections gives every client connections of its own from the start",
         group="routing",
     )

@@ -5,8 +5,9 @@ reply). Every upstream connection keeps a FIFO of runs and fills the one at its 
 arrive; the session that owns a run flushes its own FIFO in request order (:mod:`.replies`).
 
 :class:`Upstream` is one connection from one session to one node. :class:`SharedUpstream` is one
-connection to a node shared by every session in the default state (DB 0, RESP2, no name, no
-transaction, subscription or blocking command), like twemproxy's server connections: sessions'
+connection to a node shared by every session in the default state (DB 0, no name, no
+transaction, subscription or blocking command; one per protocol, RESP2 and RESP3), like
+twemproxy's server connections: sessions'
 commands are written to it once per event-loop iteration and each run remembers its session.
 :class:`Pools` keeps the live shared connection of each node. Both kinds read replies with one
 :meth:`Upstream.data_received`.
@@ -135,14 +136,15 @@ class Pools:
 
     def __init__(self, config: SessionConfig) -> None:
         self.config = config
-        self.by_node: dict[Node, SharedUpstream] = {}
+        self.by_node: dict[tuple[Node, int], SharedUpstream] = {}
 
-    def get(self, node: Node) -> SharedUpstream:
-        """The live shared connection to ``node`` (a new one when there is none)."""
-        upstream = self.by_node.get(node)
+    def get(self, node: Node, proto: int = 2) -> SharedUpstream:
+        """The live shared connection to ``node`` speaking RESP ``proto`` (new when none is)."""
+        key = (node, proto)
+        upstream = self.by_node.get(key)
         if upstream is None or upstream.closed:
-            upstream = self.by_node[node] = SharedUpstream(self.config, node)
-            upstream.start()
+            upstream = self.by_node[key] = SharedUpstream(self.config, node, proto)
+            upstream.start([[b"HELLO", b"3"]] if proto == 3 else [])
         return upstream
 
     def drop(self, reason: str, master_only: bool = False) -> None:
@@ -152,8 +154,9 @@ class Pools:
                 upstream.fail(reason)
 
     def forget(self, upstream: SharedUpstream) -> None:
-        if self.by_node.get(upstream.node) is upstream:
-            del self.by_node[upstream.node]
+        key = (upstream.node, upstream.proto)
+        if self.by_node.get(key) is upstream:
+            del self.by_node[key]
 
     def close(self) -> None:
         for upstream in list(self.by_node.values()):
@@ -258,6 +261,7 @@ class Upstream(asyncio.Protocol):
         self.finishing = False
         self.hello: list[bytes] = []
         self.refused = False  # the client's AUTH was refused: replies are not the client's
+        self.connected = False  # connection_made ran: what was sent may have reached the server
 
     # --- connecting ------------------------------------------------------------------------------
 
@@ -287,6 +291,7 @@ class Upstream(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
+        self.connected = True
         if self.closed and not self.finishing:
             transport.close()
             return
@@ -475,8 +480,9 @@ class SharedUpstream(Upstream):
 
     shared = True
 
-    def __init__(self, config: SessionConfig, node: Node) -> None:
+    def __init__(self, config: SessionConfig, node: Node, proto: int = 2) -> None:
         self._setup(config, node)
+        self.proto = proto
         self.soft = -1
         self.scheduled = False
         self.paused = False
