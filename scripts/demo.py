@@ -167,7 +167,7 @@ def redis_parts() -> list[Part]:
             try_it=[
                 "redis-cli -p 6379 SET k v; redis-cli -p 6379 GET k",
                 "redis-cli -p 6391 INFO commandstats   # the replica served the GETs",
-                "(with --read-your-writes, a client's reads right after its write go to the master)",
+                "(a client's read right after its write still sees it: --consistency=session)",
             ],
         ),
         Part(
