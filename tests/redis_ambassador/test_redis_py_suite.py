@@ -1,7 +1,7 @@
 """redis-py's own test suite through the ambassador, beside the same suite against the master.
 
 The suite ships in redis-py's source distribution: the one of the redis-py version installed here
-is fetched from PyPI once (cached under ``~/.cache/podkit``) into a virtualenv of its own. Its
+is fetched from PyPI once with ``pip download`` (cached under ``~/.cache/podkit``) into a virtualenv of its own. Its
 command, pipeline, pub/sub, scripting, function, lock, encoding, MONITOR and connection tests run
 twice against a real master with two replicas: once against the master directly, once through
 the ambassador (default settings: session consistency, shared connections). A test may fail
@@ -13,14 +13,12 @@ the ambassador is run again on both sides before it counts, so a flaky test does
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -73,15 +71,15 @@ def prepare() -> tuple[Path, Path]:
     if uv is None:
         pytest.fail("uv is not on PATH: it installs redis-py's test dependencies (make test)")
     root.mkdir(parents=True, exist_ok=True)
-    url = f"https://pypi.org/pypi/redis/{redis.__version__}/json"
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            files = json.load(response)["urls"]
-        sdist = next(f["url"] for f in files if f["packagetype"] == "sdist")
-        archive = root / "redis.tar.gz"
-        urllib.request.urlretrieve(sdist, archive)
-    except (OSError, StopIteration, KeyError) as exc:
-        pytest.fail(f"cannot fetch redis-py {redis.__version__}'s sdist from PyPI: {exc}")
+    download = subprocess.run(
+        [uv, "tool", "run", "pip", "download", f"redis=={redis.__version__}", "--no-binary",
+         ":all:", "--no-deps", "--quiet", "-d", str(root)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    archives = sorted(root.glob("redis-*.tar.gz"))
+    if download.returncode or not archives:
+        pytest.fail(f"cannot fetch redis-py {redis.__version__}'s sdist: {download.stderr[-500:]}")
+    archive = archives[0]
     with tarfile.open(archive) as tar:
         tar.extractall(root, filter="data")
     subprocess.run([uv, "venv", "-q", str(root / "venv")], check=True)
@@ -105,6 +103,7 @@ def run_suite(source: Path, python: Path, port: int, tests: list[str]) -> tuple[
     return failed, int(passed.group(1)) if passed else 0
 
 
+@pytest.mark.timeout(2400)  # two runs of a large suite (and, the first time, installing it)
 def test_redis_py_suite_through_the_ambassador(tmp_path: Path) -> None:
     source, python = prepare()
     cluster = Cluster(tmp_path / "redis")
