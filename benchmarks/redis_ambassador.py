@@ -166,7 +166,7 @@ def main() -> None:
                 "  distribution: ketama\n"
                 f"  servers:\n   - 127.0.0.1:{master}:1\n"
             )
-            start([nutcracker, "-c", str(config), "-s", str(free_port())], nut)
+            nut_proc = start([nutcracker, "-c", str(config), "-s", str(free_port())], nut)
             ambassador = start(
                 [sys.executable, "-m", "podkit.redis_ambassador.cli", f"--listen=127.0.0.1:{amb}",
                  f"--master=127.0.0.1:{master}", f"--replica=127.0.0.1:{replica}",
@@ -188,13 +188,15 @@ def main() -> None:
             targets = {"direct": master, "nutcracker": nut, "forwarder": fwd, "ambassador": amb}
             for pipeline in (1, 16):
                 runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
-                used = 0.0
+                used = {"ambassador": 0.0, "nutcracker": 0.0}
+                pids = {"ambassador": ambassador.pid, "nutcracker": nut_proc.pid}
                 for _ in range(args.repeat):  # interleaved, so drift hits every target alike
                     for name, port in targets.items():
-                        before = cpu_seconds(ambassador.pid)
+                        pid = pids.get(name)
+                        before = cpu_seconds(pid) if pid else 0.0
                         runs[name].append(bench(port, pipeline, args.requests))
-                        if name == "ambassador":
-                            used += cpu_seconds(ambassador.pid) - before
+                        if pid:
+                            used[name] += cpu_seconds(pid) - before
                 median = {
                     name: {t: statistics.median(r[t] for r in results) for t in TESTS}
                     for name, results in runs.items()
@@ -204,8 +206,12 @@ def main() -> None:
                     for test in TESTS:
                         ratio = results[test] / median["direct"][test]
                         print(f"  {name:12}{test:6}{results[test]:12.0f}{ratio:8.2f}")
-                per_100k = used / (args.repeat * len(TESTS) * args.requests / 100_000)
-                print(f"  ambassador CPU: {per_100k:.3f} s per 100k requests")
+                scale = args.repeat * len(TESTS) * args.requests / 100_000
+                amb_cpu, nut_cpu = used["ambassador"] / scale, used["nutcracker"] / scale
+                print(
+                    f"  CPU per 100k requests: ambassador {amb_cpu:.3f} s, nutcracker "
+                    f"{nut_cpu:.3f} s ({amb_cpu / max(nut_cpu, 1e-9):.2f}x)"
+                )
         finally:
             for proc in reversed(procs):
                 proc.terminate()

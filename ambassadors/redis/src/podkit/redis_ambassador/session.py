@@ -882,12 +882,12 @@ class ClientSession(asyncio.Protocol):
                 continue
             run.unprobe()
             stats.retries += run.need - run.got
-            data = run.remaining_data()
+            run.data = run.remaining_data()  # what is not answered yet
             run.marks = None
             if master is None or master.failed:
                 self._hold(reason, [run])
             else:
-                master.send(run, data)
+                master.send(run, run.data)
         self.flush()
 
     def _master_lost(self, upstream: Upstream, reason: str, runs: list[Run]) -> None:
@@ -991,6 +991,9 @@ class ClientSession(asyncio.Protocol):
             self._protocol_error()
         if self.holding is None:
             self.resume("hold")
+            if self.gone:  # the client left while held: what it sent runs, then end-of-file
+                self.closing = True
+                self._close_upstreams()
         self.flush()
 
     def _hold_expired(self) -> None:
