@@ -135,6 +135,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--ops", type=int, default=5000, help="per connection, 90/10 workload")
+    parser.add_argument(
+        "--consistency", default="session", help="the ambassador's --consistency (redis-benchmark)"
+    )
     args = parser.parse_args()
     redis_server = need("redis-server", "redis-server")
     nutcracker = need("nutcracker", "nutcracker")
@@ -170,7 +173,7 @@ def main() -> None:
             ambassador = start(
                 [sys.executable, "-m", "podkit.redis_ambassador.cli", f"--listen=127.0.0.1:{amb}",
                  f"--master=127.0.0.1:{master}", f"--replica=127.0.0.1:{replica}",
-                 "--admin-listen=", "--log-level=warning"],
+                 "--admin-listen=", "--log-level=warning", f"--consistency={args.consistency}"],
                 amb,
             )  # fmt: skip
             start([sys.executable, "-c", FORWARDER, str(fwd), str(master)], fwd)
@@ -180,7 +183,7 @@ def main() -> None:
                     sys.exit("the replica never linked to its master")
                 time.sleep(0.1)
             time.sleep(1.5)  # the ambassador's next health check sees it
-            print("90/10 read/write redis-py workload, 8 connections, consistency=session:")
+            print(f"90/10 read/write redis-py workload, 8 connections, {args.consistency}:")
             for protocol in (2, 3):
                 print(read_share(amb, master, replica, protocol, args.ops))
             print(f"redis-benchmark -t set,get -c 50 -n {args.requests} -r 100000, -P 1 and -P 16")
