@@ -7,19 +7,18 @@ import subprocess
 import sys
 
 import podkit.git_sync
+from tests.support.exports import check_public_surface
 
 HEAVY = ("aiohttp", "yaml", "prometheus_client", "cryptography", "ctypes")
 
 
 def test_all_exports_resolve_and_are_the_public_names() -> None:
-    exported = set(podkit.git_sync.__all__)
-    assert exported == {"Credential", "GitSync", "GitSyncSettings", "__version__"}
-    for name in exported:
-        assert getattr(podkit.git_sync, name) is not None, name
-    public = {name for name in dir(podkit.git_sync) if not name.startswith("_")}
-    modules = {name for name in public if type(getattr(podkit.git_sync, name)).__name__ == "module"}
-    helpers = {"annotations", "importlib", "Any", "TYPE_CHECKING"}
-    assert exported - {"__version__"} == public - modules - helpers
+    check_public_surface(
+        podkit.git_sync,
+        "podkit-git-sync",
+        {"Credential", "GitSync", "GitSyncSettings"},
+        service="GitSync",
+    )
 
 
 def _loaded(code: str) -> list[str]:

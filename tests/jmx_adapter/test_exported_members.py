@@ -7,22 +7,16 @@ import subprocess
 import sys
 
 import podkit.jmx_adapter
+from tests.support.exports import check_public_surface
 
 
 def test_all_exports_resolve_and_are_the_public_names() -> None:
-    exported = set(podkit.jmx_adapter.__all__)
-    for name in exported:
-        assert getattr(podkit.jmx_adapter, name) is not None, name
-    public = {name for name in dir(podkit.jmx_adapter) if not name.startswith("_")}
-    modules = {
-        name for name in public if type(getattr(podkit.jmx_adapter, name)).__name__ == "module"
-    }
-    helpers = {"annotations", "importlib", "Any", "TYPE_CHECKING"}
-    assert exported - {"__version__"} == public - modules - helpers
-    from podkit.jmx_adapter.service import JmxAdapter
-
-    assert podkit.jmx_adapter.JmxAdapter is JmxAdapter
-    assert JmxAdapter.version == podkit.jmx_adapter.__version__
+    check_public_surface(
+        podkit.jmx_adapter,
+        "podkit-jmx-adapter",
+        {"JmxAdapter", "JmxSettings", "ScrapeResult"},
+        service="JmxAdapter",
+    )
 
 
 def test_importing_the_package_loads_no_stage() -> None:

@@ -9,16 +9,16 @@ import sys
 import pytest
 
 import podkit.log_streamer
+from tests.support.exports import check_public_surface
 
 
 def test_all_exports_resolve_and_are_the_public_names() -> None:
-    exported = set(podkit.log_streamer.__all__)
-    assert exported == {"__version__", "LogStreamer", "LogStreamerSettings", "Record"}
-    for name in exported:
-        assert getattr(podkit.log_streamer, name) is not None, name
-    public = {name for name in dir(podkit.log_streamer) if not name.startswith("_")}
-    assert public == exported - {"__version__"}
-    assert podkit.log_streamer.LogStreamer.settings_class is podkit.log_streamer.LogStreamerSettings
+    check_public_surface(
+        podkit.log_streamer,
+        "podkit-log-streamer",
+        {"LogStreamer", "LogStreamerSettings", "Record"},
+        service="LogStreamer",
+    )
 
 
 def test_unknown_names_raise_attribute_error() -> None:

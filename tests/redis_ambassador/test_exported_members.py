@@ -7,22 +7,16 @@ import subprocess
 import sys
 
 import podkit.redis_ambassador
+from tests.support.exports import check_public_surface
 
 
 def test_all_exports_resolve_and_are_the_public_names() -> None:
-    package = podkit.redis_ambassador
-    exported = set(package.__all__)
-    assert exported == {"RedisAmbassador", "RedisAmbassadorSettings", "__version__"}
-    for name in exported:
-        assert getattr(package, name) is not None, name
-    public = {name for name in dir(package) if not name.startswith("_")}
-    modules = {name for name in public if type(getattr(package, name)).__name__ == "module"}
-    helpers = {"annotations", "importlib", "Any", "TYPE_CHECKING"}
-    assert exported - {"__version__"} == public - modules - helpers
-    from podkit.redis_ambassador.service import RedisAmbassador
-
-    assert package.RedisAmbassador is RedisAmbassador
-    assert RedisAmbassador.version == package.__version__
+    check_public_surface(
+        podkit.redis_ambassador,
+        "podkit-redis-ambassador",
+        {"RedisAmbassador", "RedisAmbassadorSettings"},
+        service="RedisAmbassador",
+    )
 
 
 def test_importing_the_package_is_cheap() -> None:

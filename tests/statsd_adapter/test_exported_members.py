@@ -6,21 +6,16 @@ import subprocess
 import sys
 
 import podkit.statsd_adapter as package
+from tests.support.exports import check_public_surface
 
 
 def test_all_exports_resolve_and_nothing_else_is_public() -> None:
-    exported = set(package.__all__)
-    assert exported == {
-        "MapperConfigError",
-        "MetricMapper",
-        "StatsdAdapter",
-        "StatsdSettings",
-        "__version__",
-    }
-    for name in exported:
-        assert getattr(package, name) is not None
-    public = {name for name in dir(package) if not name.startswith("_")}
-    assert public <= exported
+    check_public_surface(
+        package,
+        "podkit-statsd-adapter",
+        {"MapperConfigError", "MetricMapper", "StatsdAdapter", "StatsdSettings"},
+        service="StatsdAdapter",
+    )
     assert package.StatsdAdapter.settings_class is package.StatsdSettings
     assert package.StatsdAdapter.version == package.__version__
 

@@ -12,15 +12,15 @@ start-up) pays only for the parts it touches.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # eager, and cheap: the function ``redact`` must win over the submodule of the same name
+from podkit.core.exports import lazy_exports
 from podkit.core.redact import Redactor, redact
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
+_EXPORTS = {  # name -> the submodule that defines it
     "AdminServer": "admin",
     "metrics_response": "admin",
     "Health": "health",
@@ -76,14 +76,4 @@ if TYPE_CHECKING:
     from podkit.core.values import HostPort, Parser
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'podkit.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"podkit.core.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -13,16 +13,11 @@ type; they are imported when first used, so ``import podkit.jmx_adapter`` stays 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podkit.core.exports import lazy_exports
 
 __version__ = "0.1.0"
-
-_EXPORTS = {
-    "JmxAdapter": "service",
-    "JmxSettings": "settings",
-    "ScrapeResult": "scrape",
-}
 
 __all__ = ["JmxAdapter", "JmxSettings", "ScrapeResult", "__version__"]
 
@@ -31,15 +26,11 @@ if TYPE_CHECKING:
     from podkit.jmx_adapter.service import JmxAdapter
     from podkit.jmx_adapter.settings import JmxSettings
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'podkit.jmx_adapter' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"podkit.jmx_adapter.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "JmxAdapter": "service",
+        "JmxSettings": "settings",
+        "ScrapeResult": "scrape",
+    },
+)

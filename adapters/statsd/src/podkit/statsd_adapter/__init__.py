@@ -7,34 +7,25 @@ names below are imported on first use, so ``import podkit.statsd_adapter`` stays
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podkit.core.exports import lazy_exports
 
 __version__ = "0.1.0"
+
+__all__ = ["MapperConfigError", "MetricMapper", "StatsdAdapter", "StatsdSettings", "__version__"]
 
 if TYPE_CHECKING:
     from podkit.statsd_adapter.mapper import MapperConfigError, MetricMapper
     from podkit.statsd_adapter.service import StatsdAdapter
     from podkit.statsd_adapter.settings import StatsdSettings
 
-__all__ = ["MapperConfigError", "MetricMapper", "StatsdAdapter", "StatsdSettings", "__version__"]
-
-_LAZY = {
-    "MapperConfigError": "podkit.statsd_adapter.mapper",
-    "MetricMapper": "podkit.statsd_adapter.mapper",
-    "StatsdAdapter": "podkit.statsd_adapter.service",
-    "StatsdSettings": "podkit.statsd_adapter.settings",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "MapperConfigError": "mapper",
+        "MetricMapper": "mapper",
+        "StatsdAdapter": "service",
+        "StatsdSettings": "settings",
+    },
+)

@@ -7,15 +7,11 @@ run the ``podkit-redis-ambassador`` command. The names below are imported when f
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podkit.core.exports import lazy_exports
 
 __version__ = "0.1.0"
-
-_EXPORTS = {
-    "RedisAmbassador": "service",
-    "RedisAmbassadorSettings": "settings",
-}
 
 __all__ = ["RedisAmbassador", "RedisAmbassadorSettings", "__version__"]
 
@@ -23,15 +19,10 @@ if TYPE_CHECKING:
     from podkit.redis_ambassador.service import RedisAmbassador
     from podkit.redis_ambassador.settings import RedisAmbassadorSettings
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'podkit.redis_ambassador' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"podkit.redis_ambassador.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "RedisAmbassador": "service",
+        "RedisAmbassadorSettings": "settings",
+    },
+)

@@ -8,16 +8,11 @@ The names below are imported when first used, so ``import podkit.git_sync`` (and
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podkit.core.exports import lazy_exports
 
 __version__ = "0.1.0"
-
-_EXPORTS = {
-    "GitSync": "podkit.git_sync.service",
-    "GitSyncSettings": "podkit.git_sync.settings",
-    "Credential": "podkit.git_sync.settings",
-}
 
 __all__ = ["Credential", "GitSync", "GitSyncSettings", "__version__"]
 
@@ -25,15 +20,11 @@ if TYPE_CHECKING:
     from podkit.git_sync.service import GitSync
     from podkit.git_sync.settings import Credential, GitSyncSettings
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "GitSync": "service",
+        "GitSyncSettings": "settings",
+        "Credential": "settings",
+    },
+)

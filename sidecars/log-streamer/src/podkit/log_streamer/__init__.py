@@ -6,7 +6,9 @@ The package exports the service, its settings and the record type lazily (PEP 56
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podkit.core.exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -17,23 +19,11 @@ if TYPE_CHECKING:
     from podkit.log_streamer.service import LogStreamer
     from podkit.log_streamer.settings import LogStreamerSettings
 
-_LAZY = {
-    "LogStreamer": "podkit.log_streamer.service",
-    "LogStreamerSettings": "podkit.log_streamer.settings",
-    "Record": "podkit.log_streamer.records",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "LogStreamer": "service",
+        "LogStreamerSettings": "settings",
+        "Record": "records",
+    },
+)
