@@ -7,13 +7,14 @@ export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 BOOTSTRAP = scripts/bootstrap.sh
 
-.PHONY: help demo test e2e images bench lint format
+.PHONY: help demo test e2e images dist bench lint format
 
 help:
 	@echo "make demo   run the library's demo on embedded defaults (Ctrl-C stops it)"
 	@echo "make test   install what the tests need and run every test that needs no containers"
 	@echo "make e2e    build the images and run the example pods with podman"
 	@echo "make images build the images with podman (localhost/podkit/<component>:dev)"
+	@echo "make dist   build every package's wheel and sdist into dist/"
 	@echo "make bench  run the benchmarks (they print ratios against a reference run)"
 	@echo "make lint   ruff, ruff format --check, mypy"
 
@@ -31,6 +32,10 @@ e2e:
 
 images:
 	@UV="$$($(BOOTSTRAP) --e2e)" && UV="$$UV" images/build.sh
+
+# Every workspace member (uv discovers them from the root pyproject), wheel and sdist.
+dist:
+	@UV="$$($(BOOTSTRAP) --no-system)" && rm -rf dist && $$UV build --all-packages --quiet --out-dir dist && ls dist
 
 bench:
 	@UV="$$($(BOOTSTRAP))" && for script in benchmarks/*.py; do \
