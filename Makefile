@@ -5,12 +5,14 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 BOOTSTRAP = scripts/bootstrap.sh
 
 .PHONY: help demo test e2e images dist bench lint format
 
 help:
-	@echo "make demo   run the library's demo on embedded defaults (Ctrl-C stops it)"
+	@echo "make demo   run the library's demo on embedded defaults (Ctrl-C stops it);"
+	@echo "            DEMO_ARGS=\"--port-base=20000\" moves its ports (DEMO_ARGS=--help lists them)"
 	@echo "make test   install what the tests need and run every test that needs no containers"
 	@echo "make e2e    build the images and run the example pods with podman"
 	@echo "make images build the images with podman (localhost/podkit/<component>:dev)"
@@ -19,7 +21,7 @@ help:
 	@echo "make lint   ruff, ruff format --check, mypy"
 
 demo:
-	@UV="$$($(BOOTSTRAP))" && $$UV run python scripts/demo.py
+	@UV="$$($(BOOTSTRAP))" && $$UV run python scripts/demo.py $(DEMO_ARGS)
 
 test:
 	@UV="$$($(BOOTSTRAP))" && set +e; $$UV run pytest --ignore=tests/e2e $(PYTEST_ARGS); status=$$?; \
