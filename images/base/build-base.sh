@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Builds the base image the Dockerfiles start FROM when no registry can be reached: a minimal
-# Debian bookworm with python3 (3.11), venv and pip, tagged with the name the Dockerfiles use
-# (docker.io/library/python:3.11-slim-bookworm). Where a registry is reachable, the official
-# image is used instead and this script is not needed. The host's extra CA certificates (an
-# intercepting proxy's) are trusted inside, or pip could not reach PyPI during builds.
+# Builds the base image the Dockerfiles start FROM (their BASE build argument): a minimal Debian
+# bookworm made with debootstrap, with python3 (3.11), venv and pip, under podkit's own name
+# localhost/podkit/base-python:bookworm -- never an official image's name, because it is not one.
+# No registry is needed. The host's extra CA certificates (an intercepting proxy's) are trusted
+# inside, or pip could not reach PyPI during builds.
 # Cached: a saved copy in $PODKIT_CACHE (default ~/.cache/podkit) is loaded when present.
+# Usage: images/base/build-base.sh [ARCH]   (amd64 by default; arm64 needs qemu-user-static)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/podman-env.sh
 
-NAME="docker.io/library/python:3.11-slim-bookworm"
+NATIVE="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
+ARCH="${1:-$NATIVE}"
+NAME="localhost/podkit/base-python:bookworm"
+[ "$ARCH" = "$NATIVE" ] || NAME="$NAME-$ARCH"
 CACHE="${PODKIT_CACHE:-$HOME/.cache/podkit}"
-SAVED="$CACHE/base-python-bookworm.tar"
+SAVED="$CACHE/base-python-bookworm-$ARCH.tar"
 log() { printf 'base image: %s\n' "$*" >&2; }
 
 if podman image exists "$NAME"; then
@@ -33,8 +37,8 @@ mirror="${mirror:-http://deb.debian.org/debian}"
 rootfs=$(mktemp -d "${TMPDIR:-/tmp}/podkit-rootfs.XXXXXX")
 chmod 755 "$rootfs"  # apt in the chroot downloads as the _apt user
 trap 'rm -rf "$rootfs"' EXIT
-log "debootstrap bookworm from $mirror"
-debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >/dev/null
+log "debootstrap bookworm ($ARCH) from $mirror"
+debootstrap --variant=minbase --arch="$ARCH" bookworm "$rootfs" "$mirror" >/dev/null
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   mkdir -p "$rootfs/usr/local/share/ca-certificates"
@@ -48,7 +52,7 @@ env -u TMPDIR chroot "$rootfs" /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive
 rm -f "$rootfs/etc/resolv.conf"
 tar --numeric-owner -C "$rootfs" -c . \
   | podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["/usr/bin/python3"]' - "$NAME" >/dev/null
+    --change 'CMD ["/usr/bin/python3"]' --arch "$ARCH" - "$NAME" >/dev/null
 mkdir -p "$CACHE"
 podman save -q -o "$SAVED" "$NAME"
 log "built $NAME and cached it in $SAVED"

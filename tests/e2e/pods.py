@@ -1,8 +1,9 @@
 """Running the example manifests with podman for the end-to-end tests.
 
 Each example is rewritten the way a user's overlay would rewrite it for a local run: podkit's
-images become this build's (``localhost/podkit/<component>:dev``), every pull policy becomes
-``Never``, and chosen ports are published on 127.0.0.1. The pod is always torn down.
+images keep the one name images/image.py gives them (what `make images` builds), every pull
+policy becomes ``Never``, and chosen ports are published on 127.0.0.1. The pod is always torn
+down.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -49,14 +51,22 @@ def podman(
     )
 
 
+@functools.cache
+def image_name(component: str) -> str:
+    """The name `make images` gives ``component``'s image (images/image.py)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "images/image.py"), "name", component],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
 def build_standin(name: str) -> str:
-    """Build tests/e2e/standins/<name> (a local stand-in for a third-party image); its tag."""
+    """The tag of tests/e2e/standins/<name> (a local stand-in for a third-party image), which
+    `make e2e` builds before the tests (``images/build.sh --standins``); built here only when a
+    test runs without it, outside any test's own time budget being the point of building first."""
     tag = f"localhost/podkit-e2e/{name}:dev"
     if podman("image", "exists", tag, check=False).returncode != 0:
-        podman(
-            "build", "--pull=never", "--network=host", "-q", "-t", tag,
-            str(ROOT / "tests/e2e/standins" / name), timeout=600,
-        )  # fmt: skip
+        subprocess.run([str(ROOT / "images/build.sh"), "--standins"], cwd=ROOT, check=True)
     return tag
 
 
@@ -84,7 +94,7 @@ def local_manifest(
             image = container["image"]
             if "/podkit/" in image:
                 component = image.rsplit("/", 1)[1].split(":")[0]
-                container["image"] = f"localhost/podkit/{component}:dev"
+                container["image"] = image_name(component)
             for port in container.get("ports", []):
                 if port.get("name") in ports:
                     port["hostPort"] = ports[port["name"]]
