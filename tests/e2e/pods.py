@@ -1,4 +1,7 @@
-"""Running the example manifests with podman for the end-to-end tests.
+"""podman for the end-to-end tests: its environment, image names, and the older helpers.
+
+The example pods are played as shipped through tests/e2e/shipped.py; ``local_manifest`` and
+``running_pod`` below remain for tests that still rewrite a manifest themselves.
 
 Each example is rewritten the way a user's overlay would rewrite it for a local run: podkit's
 images keep the one name images/image.py gives them (what `make images` builds), every pull
