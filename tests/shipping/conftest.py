@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,12 +16,16 @@ LEFT_OUT = {".git", ".venv", "dist", "build", ".e2e", ".pytest_cache", ".mypy_ca
 
 @pytest.fixture(scope="session")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder that looks like a fresh checkout (links to the sources) where ``make dist`` has
+    """A folder that looks like a fresh checkout (the top-level files, links to the folders) where ``make dist`` has
     run: the Makefile's own recipe, with the bootstrap step (uv, the workspace venv) skipped."""
     folder = tmp_path_factory.mktemp("checkout")
     for entry in ROOT.iterdir():
-        if entry.name not in LEFT_OUT:
+        if entry.name in LEFT_OUT:
+            continue
+        if entry.is_dir():
             (folder / entry.name).symlink_to(entry)
+        else:  # an sdist must not hold links to absolute paths
+            shutil.copy2(entry, folder / entry.name)
     made = subprocess.run(
         ["make", "-s", "dist", "BOOTSTRAP=echo uv; :"],
         cwd=folder,

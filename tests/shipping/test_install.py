@@ -23,7 +23,7 @@ from tests.shipping.workspace import (
     members,
 )
 
-READMES = [ROOT / "README.md", *(member.readme for member in members())]
+READMES = [member.readme for member in members()]
 COMMANDS = [(readme, command) for readme in READMES for command in install_commands(readme)]
 
 

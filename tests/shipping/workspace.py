@@ -36,24 +36,26 @@ def _pyproject(folder: Path) -> dict[str, object]:
 
 @functools.cache
 def members() -> tuple[Member, ...]:
-    """Every workspace member, in the root pyproject's order."""
+    """The root package and every workspace member, in the root pyproject's order."""
     root = _pyproject(ROOT)
     found = []
+    folders = [ROOT]
     for pattern in root["tool"]["uv"]["workspace"]["members"]:  # type: ignore[index]
-        for folder in sorted(ROOT.glob(pattern)):
-            if not (folder / "pyproject.toml").is_file():
-                continue
-            project = _pyproject(folder)["project"]
-            assert isinstance(project, dict)
-            points = project.get("entry-points", {}).get("podkit.components", {})
-            found.append(
-                Member(
-                    folder=folder.relative_to(ROOT),
-                    name=project["name"],
-                    scripts=tuple(project.get("scripts", {})),
-                    components=tuple(points),
-                )
+        folders += sorted(ROOT.glob(pattern))
+    for folder in folders:
+        if not (folder / "pyproject.toml").is_file():
+            continue
+        project = _pyproject(folder)["project"]
+        assert isinstance(project, dict)
+        points = project.get("entry-points", {}).get("podkit.components", {})
+        found.append(
+            Member(
+                folder=folder.relative_to(ROOT),
+                name=project["name"],
+                scripts=tuple(project.get("scripts", {})),
+                components=tuple(points),
             )
+        )
     return tuple(found)
 
 
