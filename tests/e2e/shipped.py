@@ -98,15 +98,18 @@ class Shipped:
         raise KeyError(f"{pod} publishes no port {port}")
 
     def report(self) -> str:
-        lines = [f"e2e: examples/{self.example} is played with these changes:"]
+        lines = [f"e2e: {self.example} is played with these changes:"]
         lines += [f"  - {c.what}\n      because {c.why}" for c in self.changes] or ["  (none)"]
         return "\n".join(lines)
 
 
-def shipped(example: str) -> Shipped:
-    """``examples/<example>`` with only the changes podman 4.3 and this machine force."""
-    docs = [doc for doc in yaml.safe_load_all((ROOT / "examples" / example).read_text()) if doc]
-    play = Shipped(example, docs)
+def shipped(example: str, text: str | None = None) -> Shipped:
+    """``examples/<example>`` (or the manifest ``text`` under that name) with only the changes
+    podman 4.3 and this machine force."""
+    if text is None:
+        text = (ROOT / "examples" / example).read_text()
+    docs = [doc for doc in yaml.safe_load_all(text) if doc]
+    play = Shipped(f"examples/{example}" if text is None else example, docs)
     for pod in play.pods():
         name = pod["metadata"]["name"]
         for container in containers(pod):
@@ -315,6 +318,14 @@ def diagnose(play: Shipped, started: float) -> str:
     return "\n".join(parts)
 
 
+def clear(shipped: Shipped) -> None:
+    """Remove the manifest's pods, if any are there, by name."""
+    for pod in shipped.pods():
+        name = pod["metadata"]["name"]
+        if podman("pod", "exists", name, check=False).returncode == 0:
+            podman("pod", "rm", "-f", name, check=False)
+
+
 @contextmanager
 def play(shipped: Shipped) -> Iterator[Prober]:
     """``podman kube play`` the documents; yields the running ``Prober``. On a failure, prints
@@ -333,6 +344,7 @@ def play(shipped: Shipped) -> Iterator[Prober]:
                 env=podman_env(), capture_output=True, text=True,
             )  # fmt: skip
             assert created.returncode == 0, created.stderr
+        clear(shipped)  # a pod left by an earlier run that failed half-way
         played = podman("kube", "play", str(manifest), check=False)
         assert played.returncode == 0, played.stdout + played.stderr
         with Prober(shipped) as prober:
@@ -342,6 +354,7 @@ def play(shipped: Shipped) -> Iterator[Prober]:
         raise
     finally:
         podman("kube", "down", str(manifest), check=False)
+        clear(shipped)  # kube down leaves a pod whose play failed half-way
         for secret in shipped.secrets:
             podman("secret", "rm", secret, check=False)
         manifest.unlink(missing_ok=True)
