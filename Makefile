@@ -30,7 +30,7 @@ test:
 
 # The images and the tests' stand-in images are built (or found up to date) before any test runs.
 e2e:
-	@UV="$$($(BOOTSTRAP) --e2e)" && UV="$$UV" images/build.sh --standins && set +e; \
+	@UV="$$($(BOOTSTRAP) --e2e)" && UV="$$UV" images/build.sh --standins --native-only && set +e; \
 		$$UV run pytest tests/e2e $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make e2e: pytest collected no tests" >&2; fi; exit $$status
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds podkit's images with podman from this checkout. Usage:
-#   images/build.sh [--standins] [component ...]   (default: every images/*/Dockerfile)
+#   images/build.sh [--standins] [--native-only] [component ...]   (default: every images/*/Dockerfile)
 # Each image is named by images/image.py (images/images.env: REPOSITORY/<component>:<version>) and
 # labelled io.podkit.inputs with a hash of its inputs (Dockerfile folder, package and core sources,
 # uv.lock, the base image): an image whose label matches is not rebuilt. The context holds the
 # workspace's wheels, requirements.txt pinned with hashes from uv.lock, and slim_rootfs.py.
 # arm64 is built too (tag suffix -arm64) where the machine can emulate it; it says when it cannot.
+# --native-only skips it (`make e2e` runs only native images).
 # --standins also builds tests/e2e/standins/* (localhost/podkit-e2e/<name>:dev), so that no e2e
 # test spends its own time budget building one.
 set -euo pipefail
@@ -15,10 +16,12 @@ export UV="${UV:-uv}"
 
 log() { printf 'images: %s\n' "$*" >&2; }
 standins=0
+native_only=0
 components=()
 for arg in "$@"; do
   case "$arg" in
     --standins) standins=1 ;;
+    --native-only) native_only=1 ;;
     *) components+=("$arg") ;;
   esac
 done
@@ -26,7 +29,7 @@ done
 
 native=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 arm64=0
-if [ "$native" = arm64 ]; then
+if [ "$native" = arm64 ] || [ $native_only = 1 ]; then
   :
 elif [ -r /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
   arm64=1

@@ -89,17 +89,12 @@ def files(folder: Path) -> list[Path]:
 
 
 def inputs(component: str) -> str:
-    """sha256 over the image's build inputs: its Dockerfile folder, the shared image scripts,
-    the package's and the core's sources, and images.env."""
+    """sha256 over the image's build inputs: its Dockerfile folder, slim_rootfs.py, images.env,
+    uv.lock, and the package's and the core's sources."""
     folder, _, _ = member(component)
     digest = hashlib.sha256()
     sources = [IMAGES / component, folder, ROOT / "core"]
-    shared = [
-        IMAGES / "images.env",
-        IMAGES / "slim_rootfs.py",
-        IMAGES / "build.sh",
-        ROOT / "uv.lock",
-    ]
+    shared = [IMAGES / "images.env", IMAGES / "slim_rootfs.py", ROOT / "uv.lock"]
     for path in [*shared, *(f for source in sources for f in files(source))]:
         if path.is_file():
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
