@@ -121,6 +121,10 @@ for component in "${components[@]}"; do
   size=$(podman image inspect --format '{{.Size}}' "$name")
   target=$(sed -n "s/^SIZE_TARGET_MB_$component=//p" images/images.env)
   sizes+=("$(printf '%-45s %4d MB  (target %s MB)' "$name" $((size / 1000000)) "${target:-none}")")
+  if [ $arm64 = 1 ]; then
+    size=$(podman image inspect --format '{{.Size}}' "$name-arm64")
+    sizes+=("$(printf '%-45s %4d MB  (target %s MB)' "$name-arm64" $((size / 1000000)) "${target:-none}")")
+  fi
 done
 
 if [ $standins = 1 ]; then
