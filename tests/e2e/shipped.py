@@ -10,6 +10,8 @@ machine force, each recorded as a ``Change`` (what and why) and printed when the
 - every ``containerPort`` gets ``hostIP: 127.0.0.1`` and a free ``hostPort``: podman 4.3 publishes
   a port without ``hostPort`` on the host's every interface under the same number (two pods with
   6379 collide), where Kubernetes publishes nothing; the host reaches the pod on loopback only;
+- a Downward API env var podman 4.3 cannot resolve (``metadata.namespace``, ``spec.nodeName``)
+  gets the value Kubernetes would give;
 - a ``Secret`` document becomes a podman secret (a JSON map of base64 values): podman 4.3 stores a
   Secret document as YAML and then cannot read it for ``secretKeyRef``.
 
@@ -24,6 +26,7 @@ import base64
 import functools
 import json
 import os
+import socket
 import subprocess
 import tempfile
 import threading
@@ -106,10 +109,11 @@ class Shipped:
 def shipped(example: str, text: str | None = None) -> Shipped:
     """``examples/<example>`` (or the manifest ``text`` under that name) with only the changes
     podman 4.3 and this machine force."""
+    label = example
     if text is None:
-        text = (ROOT / "examples" / example).read_text()
+        label, text = f"examples/{example}", (ROOT / "examples" / example).read_text()
     docs = [doc for doc in yaml.safe_load_all(text) if doc]
-    play = Shipped(f"examples/{example}" if text is None else example, docs)
+    play = Shipped(label, docs)
     for pod in play.pods():
         name = pod["metadata"]["name"]
         for container in containers(pod):
@@ -152,6 +156,8 @@ def shipped(example: str, text: str | None = None) -> Shipped:
                     "its own number (pods collide), where Kubernetes publishes none; the host "
                     "probes and scrapes the pod on loopback",
                 ))  # fmt: skip
+    for pod in play.pods():
+        downward_values(play, pod)
     for secret in [doc for doc in docs if doc["kind"] == "Secret"]:
         docs.remove(secret)
         data = dict(secret.get("data", {}))
@@ -163,6 +169,33 @@ def shipped(example: str, text: str | None = None) -> Shipped:
             "podman 4.3 stores a Secret document as YAML but reads secretKeyRef as a JSON map",
         ))  # fmt: skip
     return play
+
+
+# fieldRef paths podman 4.3 resolves itself; the others get the value Kubernetes would give
+PODMAN_FIELD_PATHS = {"metadata.name", "metadata.uid", "metadata.labels", "metadata.annotations"}
+
+
+def downward_values(play: Shipped, pod: Doc) -> None:
+    """Downward API env vars podman 4.3 cannot resolve become the value Kubernetes would set."""
+    name = pod["metadata"]["name"]
+    known = {
+        "metadata.namespace": pod["metadata"].get("namespace", "default"),
+        "spec.nodeName": socket.gethostname(),
+        "spec.serviceAccountName": pod["spec"].get("serviceAccountName", "default"),
+    }
+    for container in containers(pod):
+        for env in container.get("env", []):
+            path = env.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+            if path is None or path.split("[")[0] in PODMAN_FIELD_PATHS:
+                continue
+            assert path in known, f"{name}: no stand-in value for fieldRef {path}"
+            env.pop("valueFrom")
+            env["value"] = known[path]
+            play.changes.append(Change(
+                f"{name}/{container['name']}: env {env['name']} (fieldRef {path}) -> "
+                f"{known[path]!r}, the value Kubernetes would give here",
+                f"podman 4.3 resolves no Downward API fieldRef but {sorted(PODMAN_FIELD_PATHS)}",
+            ))  # fmt: skip
 
 
 # --- probes ---------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ every line once and in order per file, across a restart of the sidecar container
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from tests.e2e.pods import local_manifest, logs, podman, running_pod
+from tests.e2e.pods import logs, podman
+from tests.e2e.shipped import Shipped, play, shipped
 
 LINES = 1500
 SIDECAR = "log-streamer-example-log-streamer"
@@ -30,33 +30,30 @@ def wait_for_lines(count: int, timeout: float = 180) -> dict[str, list[int]]:
 
 
 def test_rotated_files_stream_out_once_across_a_sidecar_restart() -> None:
-    def bounded_app(pod: dict[str, Any]) -> None:
-        spec = pod["spec"]
-        # podman 4.3 runs init containers to completion and knows no native sidecars
-        # (restartPolicy: Always), so the sidecar runs as an ordinary container here.
-        sidecar = spec.pop("initContainers")[0]
-        sidecar.pop("restartPolicy")
-        sidecar.pop("ports")
-        for probe in ("livenessProbe", "readinessProbe"):
-            sidecar.pop(probe)
-        sidecar["args"] = [arg for arg in sidecar["args"] if not arg.startswith("--admin-listen")]
-        sidecar["args"].append("--admin-listen=")
-        spec["containers"].insert(0, sidecar)
-        app = spec["containers"][1]
+    def bounded_app(play: Shipped) -> None:
+        app = play.pod("log-streamer-example")["spec"]["containers"][-1]
         app["env"] = [
             {"name": "LINES", "value": str(LINES)},
             {"name": "ROTATE_EVERY", "value": "200"},  # 7 rotations per file, 3 kept
         ]
 
-    manifest = local_manifest("log-streamer.yaml", {}, edit=bounded_app)
-    with running_pod(manifest):
+    example = shipped("log-streamer.yaml")
+    example.change(
+        f"log-streamer-example/app: LINES={LINES}, ROTATE_EVERY=200",
+        "the test needs a bounded app whose every line it can count",
+        bounded_app,
+    )
+    with play(example) as prober:
+        prober.wait_ready()
         first = wait_for_lines(300)
         assert min(len(v) for v in first.values()) >= 300, logs(SIDECAR)
         # SIGTERM, flush, checkpoint in the state emptyDir; then the same container again
         podman("restart", SIDECAR)
         seen = wait_for_lines(LINES)
         out = logs(SIDECAR)
-        user = podman("exec", SIDECAR, "id", "-u", check=False).stdout.strip()
+        # the image has no shell and no `id`: podman reads the user from the host side
+        user = podman("top", SIDECAR, "user").stdout.split()
+        prober.check()
     for name, got in seen.items():
         assert got == list(range(LINES)), f"{name}: {len(got)} lines\n{out[-3000:]}"
-    assert user == "65532"
+    assert user[1:] == ["nonroot"], user  # 65532 in the image's /etc/passwd

@@ -55,6 +55,7 @@ OTHERS = [
     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}},
 ]  # fmt: skip
 FLAGS = {
+    "log-streamer": ["--format=json"],
     "git-sync": ["--repo=https://example.com/site.git", "--link=html"],
     "redis-ambassador": ["--master=redis-master:6379", "--inject-secret-env=REDIS_AMBASSADOR_UPSTREAM_PASSWORD=redis-auth:password"],
     "statsd-adapter": ["--inject-configmap=statsd-mapping:/etc/statsd", "--statsd.mapping-config=/etc/statsd/mapping.yaml"],
@@ -134,6 +135,20 @@ def test_git_sync_shares_its_volume_read_only_with_the_app() -> None:
     assert {"name": "podkit-git", "emptyDir": {}} in spec["volumes"]
     assert spec["securityContext"]["fsGroup"] == 65533
     assert spec["initContainers"][0]["startupProbe"]["failureThreshold"] == 150
+
+
+def test_the_log_streamer_reads_the_apps_files_and_the_downward_api() -> None:
+    [pod] = inject([copy.deepcopy(WORKLOADS["Pod"])], "log-streamer")
+    [streamer] = pod["spec"]["initContainers"]
+    assert {"name": "podkit-logs", "mountPath": "/var/log/app"} in pod["spec"]["containers"][0][
+        "volumeMounts"
+    ]
+    assert {"name": "podkit-logs", "mountPath": "/var/log/app", "readOnly": True} in streamer[
+        "volumeMounts"
+    ]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in streamer["env"]}
+    assert env["POD_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    assert env["CONTAINER_NAME"] == "app"
 
 
 def test_secret_env_and_config_map_are_wired() -> None:

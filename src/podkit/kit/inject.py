@@ -55,7 +55,10 @@ def container_for(recipe: Recipe, options: Options) -> Doc:
     if recipe.component == "jmx-adapter" and options.args and not options.args[0].startswith("-"):
         args = []  # jmx_exporter's positional [HOST:]PORT given by the user
     args += options.args
-    mounts: list[Doc] = [{"name": m.volume, "mountPath": m.path} for m in recipe.mounts]
+    mounts: list[Doc] = [
+        {"name": m.volume, "mountPath": m.path, **({"readOnly": True} if m.read_only else {})}
+        for m in recipe.mounts
+    ]
     if options.configmap:
         mounts.append({
             "name": CONFIG_VOLUME.format(component=recipe.component),
@@ -136,7 +139,8 @@ def add_app_mount(mount: Mount, spec: Doc, where: str, options: Options) -> None
             )
             continue
         container.setdefault("volumeMounts", []).append(
-            {"name": mount.volume, "mountPath": mount.app_path, "readOnly": True}
+            {"name": mount.volume, "mountPath": mount.app_path}
+            | ({"readOnly": True} if mount.app_read_only else {})
         )
 
 
@@ -155,6 +159,10 @@ def inject_pod(
                     f" {recipe.admin_port}, the {recipe.component}'s admin port"
                 )
     container = container_for(recipe, options)
+    if recipe.container_name_env:
+        container.setdefault("env", []).append(
+            {"name": recipe.container_name_env, "value": spec["containers"][0]["name"]}
+        )
     if recipe.native_sidecar or in_job:
         container["restartPolicy"] = "Always"
         spec["initContainers"] = [container, *spec.get("initContainers", [])]

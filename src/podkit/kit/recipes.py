@@ -25,6 +25,7 @@ class Mount:
     source: dict[str, Any] = field(default_factory=lambda: {"emptyDir": {}})
     read_only: bool = False
     app_path: str | None = None
+    app_read_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Recipe:
     limits: tuple[str, str] = ("500m", "256Mi")
     env: tuple[dict[str, Any], ...] = ()
     fs_group: bool = False  # the pod's fsGroup becomes the component's group (shared volume)
+    container_name_env: str | None = None  # env var set to the app's (first) container name
 
     def image(self) -> str:
         try:
@@ -72,6 +74,43 @@ RECIPES: dict[str, Recipe] = {
             startup_probe=True,
             requests=("20m", "64Mi"),
             fs_group=True,
+        ),
+        Recipe(
+            component="log-streamer",
+            distribution="podkit-log-streamer",
+            pattern="sidecar",
+            admin_port=2020,
+            admin_port_name="admin",
+            user=65532,
+            default_args=(
+                "--path=/var/log/app/*.log",
+                "--state-dir=/var/lib/log-streamer",
+                "--admin-listen=:2020",
+            ),
+            mounts=(
+                # the app writes its files there; the streamer only reads them
+                Mount(
+                    "podkit-logs",
+                    "/var/log/app",
+                    read_only=True,
+                    app_path="/var/log/app",
+                    app_read_only=False,
+                ),
+                Mount("podkit-log-streamer-state", "/var/lib/log-streamer"),
+            ),
+            native_sidecar=True,  # starts before the app, stops after it: no line is lost
+            requests=("20m", "48Mi"),
+            fs_group=True,
+            # the Downward API: which pod, namespace and node the lines come from
+            env=tuple(
+                {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+                for name, path in (
+                    ("POD_NAME", "metadata.name"),
+                    ("POD_NAMESPACE", "metadata.namespace"),
+                    ("NODE_NAME", "spec.nodeName"),
+                )
+            ),
+            container_name_env="CONTAINER_NAME",
         ),
         Recipe(
             component="redis-ambassador",
