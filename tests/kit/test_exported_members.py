@@ -1,11 +1,23 @@
-"""podkit.kit's __all__ is exactly what resolves."""
+"""podkit.kit's public surface: everything in ``__all__`` resolves, nothing else is public, and
+importing the package stays cheap."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import podkit.kit
+from tests.support.exports import check_public_surface
 
 
-def test_all_resolves() -> None:
-    assert sorted(podkit.kit.__all__) == ["__version__", "inject_stream"]
-    for name in podkit.kit.__all__:
-        assert getattr(podkit.kit, name) is not None
+def test_all_exports_resolve_and_are_the_public_names() -> None:
+    check_public_surface(podkit.kit, "podkit", {"Options", "inject_stream"})
+
+
+def test_importing_the_package_loads_no_yaml_or_injection() -> None:
+    code = (
+        "import sys, podkit.kit; "
+        "print(sorted(m for m in ('yaml', 'podkit.kit.inject') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

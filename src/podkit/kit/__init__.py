@@ -1,20 +1,20 @@
-"""podkit: every podkit component in one install, and the ``podkit`` command (``podkit inject``)."""
+"""podkit: every podkit component in one install, and the ``podkit`` command (``podkit inject``).
+
+The package exports the injection entry point lazily (PEP 562), so ``import podkit.kit`` stays
+cheap.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podkit.core.exports import lazy_exports
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "inject_stream"]
+__all__ = ["Options", "__version__", "inject_stream"]
 
 if TYPE_CHECKING:
-    from podkit.kit.inject import inject_stream
+    from podkit.kit.inject import Options, inject_stream
 
-
-def __getattr__(name: str) -> Any:
-    if name == "inject_stream":
-        from podkit.kit.inject import inject_stream
-
-        return inject_stream
-    raise AttributeError(f"module 'podkit.kit' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(globals(), {"Options": "inject", "inject_stream": "inject"})
