@@ -19,6 +19,7 @@ expires, and holds at most ``limit`` shapes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from podkit.statsd_adapter.event import CounterEvent, Event, GaugeEvent, ObserverEvent
@@ -29,7 +30,7 @@ from podkit.statsd_adapter.registry import NO_LABELS, HistogramSeries, Kind, Lab
 
 __all__ = ["Pipeline"]
 
-_COUNTER, _GAUGE, _HISTOGRAM, _SUMMARY, _DROPPED = range(5)
+_COUNTER, _GAUGE, _HISTOGRAM, _SUMMARY, _DROPPED, _GENERAL = range(6)
 _EVENT_TYPES: Final[dict[str, type[Event]]] = {
     "c": CounterEvent,
     "g": GaugeEvent,
@@ -39,12 +40,37 @@ _EVENT_TYPES: Final[dict[str, type[Event]]] = {
 }
 _KIND_NAMES = ("counter", "gauge", "observer", "observer")
 _SEEN_LIMIT = 10_000
+#: a packet's events are tallied in a list: ``2 * kind + mapped`` for the series kinds, then drops
+_DROPPED_TALLY = 2 * _DROPPED
+_TALLY_SIZE = _DROPPED_TALLY + 1
+
+
+def _no_observe(*_: object) -> None:
+    """The ``observe`` of a shape whose series is no observer (never called)."""
 
 
 class _Shape:
-    """How a value of one line shape is applied: to which series, by which arithmetic."""
+    """How a value of one line shape is applied: to which series, by which arithmetic.
 
-    __slots__ = ("kind", "mapped", "millis", "rates", "repeat", "scale", "series", "tagged")
+    ``plain`` says a counter's value is added as it is (no sample rate, no scale); ``observe``
+    is the series' bound ``observe`` and ``repeats`` a ``range(repeat)`` for an observer;
+    ``tally`` is where its events are counted (see ``_DROPPED_TALLY``).
+    """
+
+    __slots__ = (
+        "kind",
+        "mapped",
+        "millis",
+        "observe",
+        "plain",
+        "rates",
+        "repeat",
+        "repeats",
+        "scale",
+        "series",
+        "tagged",
+        "tally",
+    )
 
     def __init__(
         self,
@@ -61,13 +87,17 @@ class _Shape:
         self.series = series
         self.rates = rates
         self.repeat = repeat
+        self.repeats = range(repeat)
         self.millis = millis
         self.scale = scale
         self.mapped = mapped
-        self.tagged = tagged
+        self.tagged = int(tagged)
+        self.plain = not rates and scale is None
+        self.observe: Callable[..., None] = getattr(series, "observe", _no_observe)
+        self.tally = _DROPPED_TALLY if kind >= _DROPPED else 2 * kind + int(mapped)
 
 
-_NOT_MEMOIZABLE = _Shape(_DROPPED, None, (), 0, False, None, False, False)
+_NOT_MEMOIZABLE = _Shape(_GENERAL, None, (), 0, False, None, False, False)
 
 
 class Pipeline:
@@ -108,24 +138,24 @@ class Pipeline:
             self._seen.clear()
             self._mapper = exporter.mapper
             self._generation = registry.generation
+        memo_get = memo.get
         general = self._general
         numeric = NUMERIC_CHARS
         now = -1.0
-        fast = samples = tagged = made = mapped = 0
-        made_by_kind = [0, 0, 0, 0]
-        dropped = 0
+        fast = tagged = made = 0
+        tally = [0] * _TALLY_SIZE  # observations made, by _Shape.tally
         for line in lines:
             name, colon, rest = line.partition(":")
             value_str, bar, suffix = rest.partition("|")
-            key = (name, suffix)
-            shape = memo.get(key)
+            shape = memo_get((name, suffix))
             if shape is None:
                 made += general(line)
                 if colon and bar:
-                    self._learn(key)
+                    self._learn((name, suffix))
                 continue
-            # a plain number as Go and Python both read it ("" and "1:2" fail float() below)
-            if shape is _NOT_MEMOIZABLE or value_str.lstrip(numeric):
+            # a plain number as Go and Python both read it ("" and "1:2" fail float() below);
+            # inf - inf is NaN: an overflow Go rejects
+            if value_str.lstrip(numeric):
                 made += general(line)
                 continue
             try:
@@ -133,79 +163,92 @@ class Pipeline:
             except ValueError:
                 made += general(line)
                 continue
-            if value - value:  # inf - inf is NaN: an overflow Go rejects
+            if value - value:
                 made += general(line)
                 continue
             kind = shape.kind
-            repeat = shape.repeat
-            if kind == _DROPPED:
-                dropped += repeat
-            else:
+            if kind == _COUNTER:
+                if not shape.plain:
+                    for rate in shape.rates:
+                        value /= rate
+                    if shape.scale is not None:
+                        value *= shape.scale
+                if value < 0:
+                    made += general(line)  # counted as illegal_negative_counter there
+                    continue
                 series = shape.series
-                assert series is not None
-                if kind == _COUNTER:
-                    if shape.rates:
-                        for rate in shape.rates:
-                            value /= rate
-                    if shape.scale is not None:
-                        value *= shape.scale
-                    if value < 0:
-                        made += general(line)  # counted as illegal_negative_counter there
-                        continue
-                    series.value += value
-                elif kind == _GAUGE:
-                    if shape.scale is not None:
-                        value *= shape.scale
-                    if value_str[0] in "+-":
-                        series.value += value
-                    else:
-                        series.value = value
+                series.value += value  # type: ignore[union-attr]
+            elif kind == _GAUGE:
+                if shape.scale is not None:
+                    value *= shape.scale
+                series = shape.series
+                if value_str[0] in "+-":
+                    series.value += value  # type: ignore[union-attr]
                 else:
-                    if shape.millis:
-                        value = value / 1000
-                    if shape.scale is not None:
-                        value *= shape.scale
-                    if kind == _HISTOGRAM:
-                        observe = series.observe  # type: ignore[attr-defined]
-                        for _ in range(repeat):
-                            observe(value)
-                    else:
-                        if now < 0:
-                            now = registry.clock()
-                        observe = series.observe  # type: ignore[attr-defined]
-                        for _ in range(repeat):
-                            observe(value, now)
-                if series.ttl:
-                    if now < 0:
-                        now = registry.clock()
-                    series.touched = now
-                made_by_kind[kind] += repeat
-                if shape.mapped:
-                    mapped += repeat
+                    series.value = value  # type: ignore[union-attr]
+            elif kind == _SUMMARY:
+                if shape.millis:
+                    value = value / 1000
+                if shape.scale is not None:
+                    value *= shape.scale
+                if now < 0:
+                    now = registry.clock()
+                observe = shape.observe
+                for _ in shape.repeats:
+                    observe(value, now)
+                series = shape.series
+            elif kind == _HISTOGRAM:
+                if shape.millis:
+                    value = value / 1000
+                if shape.scale is not None:
+                    value *= shape.scale
+                observe = shape.observe
+                for _ in shape.repeats:
+                    observe(value)
+                series = shape.series
+            elif kind == _DROPPED:
+                tally[shape.tally] += shape.repeat
+                fast += 1
+                tagged += shape.tagged
+                continue
+            else:
+                made += general(line)  # _NOT_MEMOIZABLE
+                continue
+            if series.ttl:  # type: ignore[union-attr]
+                if now < 0:
+                    now = registry.clock()
+                series.touched = now  # type: ignore[union-attr]
+            tally[shape.tally] += shape.repeat
             fast += 1
-            samples += 1
-            if shape.tagged:
-                tagged += 1
+            tagged += shape.tagged
         if fast:
-            parse_stats = self.parser.stats
-            parse_stats.lines_received += fast
-            parse_stats.samples_received += samples
-            parse_stats.tags_received += tagged
-            stats = exporter.stats
-            events = stats.events
-            total = 0
-            for kind, count in enumerate(made_by_kind):
-                if count:
-                    events[_KIND_NAMES[kind]] += count
-                    total += count
-            actions = stats.actions
-            if mapped:
-                actions["map"] = actions.get("map", 0) + mapped
-            stats.unmapped += total - mapped
-            if dropped:
-                actions["drop"] = actions.get("drop", 0) + dropped
-            made += total + dropped
+            self._count(fast, tagged, tally)
+            made += sum(tally)
         return made
+
+    def _count(self, fast: int, tagged: int, tally: list[int]) -> None:
+        """Add what the memoized lines of one packet made to the parser's and exporter's stats."""
+        parse_stats = self.parser.stats
+        parse_stats.lines_received += fast
+        parse_stats.samples_received += fast
+        parse_stats.tags_received += tagged
+        stats = self.exporter.stats
+        events = stats.events
+        actions = stats.actions
+        mapped = unmapped = 0
+        for kind in (_COUNTER, _GAUGE, _HISTOGRAM, _SUMMARY):
+            made_mapped = tally[2 * kind + 1]
+            made_unmapped = tally[2 * kind]
+            if made_mapped or made_unmapped:
+                events[_KIND_NAMES[kind]] += made_mapped + made_unmapped
+                mapped += made_mapped
+                unmapped += made_unmapped
+        if mapped:
+            actions["map"] = actions.get("map", 0) + mapped
+        stats.unmapped += unmapped
+        dropped = tally[_DROPPED_TALLY]
+        if dropped:
+            actions["drop"] = actions.get("drop", 0) + dropped
 
     def _learn(self, key: tuple[str, str]) -> None:
         """After the general path took ``name:VALUE|suffix``: memoize the shape if it may be."""

@@ -116,6 +116,7 @@ class SummarySeries(Series):
     """
 
     __slots__ = (
+        "_bucket",
         "_cap",
         "_head",
         "_next",
@@ -133,12 +134,13 @@ class SummarySeries(Series):
         buckets = options.age_buckets or DEFAULT_AGE_BUCKETS
         self.count = 0
         self._samples: list[list[float]] = [[] for _ in range(buckets)]
-        self._seen = [0] * buckets
+        self._head = 0
+        self._bucket = self._samples[0]  # the head bucket, the one observations go to
+        self._seen = 0  # observations offered to the head bucket
         self._cap = options.buf_cap or DEFAULT_BUF_CAP
         self._width = (options.max_age or DEFAULT_MAX_AGE) / buckets
         self._rotated = now
         self._next = now + self._width  # no rotation is due before this
-        self._head = 0
 
     def _rotate(self, now: float) -> None:
         buckets = len(self._samples)
@@ -149,7 +151,8 @@ class SummarySeries(Series):
         for _ in range(min(steps, buckets)):
             self._head = (self._head + 1) % buckets
             self._samples[self._head] = []
-            self._seen[self._head] = 0
+        self._bucket = self._samples[self._head]
+        self._seen = 0
         self._rotated += steps * width
         self._next = self._rotated + width
 
@@ -158,12 +161,12 @@ class SummarySeries(Series):
         self.value += value
         if now >= self._next:
             self._rotate(now)
-        head = self._head
-        bucket = self._samples[head]
-        seen = self._seen[head] = self._seen[head] + 1
+        bucket = self._bucket
         if len(bucket) < self._cap:
+            self._seen += 1
             bucket.append(value)
         else:
+            seen = self._seen = self._seen + 1
             slot = int(_random() * seen)  # noqa: S311 - sampling, not security
             if slot < self._cap:
                 bucket[slot] = value
