@@ -1,6 +1,7 @@
 """Sockets that receive StatsD: UDP, TCP and Unix datagram listeners on asyncio.
 
-Each listener hands bytes to one callback, ``on_data(data)``: a datagram as it came, or for TCP
+Each listener hands bytes to one callback, ``on_data(data)``: a datagram as it came (datagram
+sockets are drained in batches, several datagrams per wake-up of the loop), or for TCP
 a block of complete lines joined by ``\n`` (no trailing newline, so every line in it counts
 once, as statsd_exporter counts lines). Each counts what statsd_exporter counts for it (packets,
 connections, connection errors, over-long TCP lines).
@@ -48,17 +49,87 @@ class ListenerStats:
         self.tcp_too_long_lines = 0
 
 
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, on_data: DataCallback, count: Callable[[], None]) -> None:
+#: the most datagrams one wake-up reads before the loop runs its other callbacks
+_BATCH = 64
+#: a wake-up that found fewer datagrams than this means sparse traffic: the next read waits
+#: ``_GATHER`` seconds so that several datagrams are read per wake-up (StatsD is aggregated,
+#: so a couple of milliseconds of delay change nothing a scrape can see)
+_SPARSE = 8
+_GATHER = 0.002
+#: the largest datagram read whole (asyncio's limit; a UDP payload is at most 65,507 bytes)
+_DATAGRAM_MAX = 256 * 1024
+
+
+class _DatagramReader:
+    """Reads a non-blocking datagram socket in batches and hands each datagram on.
+
+    Idle, it waits for the socket to become readable; then it drains what is queued (up to
+    ``_BATCH``). Traffic too sparse to queue several datagrams per wake-up is read every
+    ``_GATHER`` seconds instead, until a read finds nothing (idle again) or plenty (busy: read
+    as soon as the socket is readable). Every datagram is handed on, in order, as it came.
+    """
+
+    def __init__(
+        self, sock: socket.socket, on_data: DataCallback, count: Callable[[], None]
+    ) -> None:
+        self.sock = sock
         self.on_data = on_data
         self.count = count
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading = False
+        self._view = memoryview(bytearray(_DATAGRAM_MAX))
+        sock.setblocking(False)
+        self._watch()
 
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        self.count()
-        self.on_data(data)
+    def _watch(self) -> None:
+        self._loop.add_reader(self.sock.fileno(), self._readable)
+        self._reading = True
 
-    def error_received(self, exc: Exception) -> None:
-        log.warning("datagram socket error", error=str(exc))
+    def _readable(self) -> None:
+        if 0 < self._drain() < _SPARSE:
+            self._loop.remove_reader(self.sock.fileno())
+            self._reading = False
+            self._timer = self._loop.call_later(_GATHER, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        read = self._drain()
+        if read == 0 or read >= _SPARSE:
+            self._watch()
+        else:
+            self._timer = self._loop.call_later(_GATHER, self._tick)
+
+    def _drain(self) -> int:
+        recv_into = self.sock.recv_into
+        view = self._view
+        count = self.count
+        on_data = self.on_data
+        read = 0
+        while read < _BATCH:
+            try:
+                size = recv_into(view)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:  # e.g. an ICMP error reported on the socket
+                log.warning("datagram socket error", error=str(exc))
+                break
+            read += 1
+            count()
+            try:
+                on_data(view[:size].tobytes())
+            except Exception:  # one bad packet never stops the reading
+                log.exception("datagram handling failed")
+        return read
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._reading:
+            self._loop.remove_reader(self.sock.fileno())
+            self._reading = False
+        self.sock.close()
 
 
 def _set_receive_buffer(sock: socket.socket | None, size: int) -> None:
@@ -76,13 +147,12 @@ class UdpListener:
         self.on_data = on_data
         self.stats = stats
         self.read_buffer = read_buffer
-        self._transport: asyncio.DatagramTransport | None = None
+        self._reader: _DatagramReader | None = None
 
     def _count(self) -> None:
         self.stats.udp_packets += 1
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in self.address.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -98,26 +168,23 @@ class UdpListener:
                 exc.errno, f"cannot listen on udp {self.address}: {exc.strerror}"
             ) from None
         _set_receive_buffer(sock, self.read_buffer)
-        self._transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Datagrams(self.on_data, self._count), sock=sock
-        )
+        self._reader = _DatagramReader(sock, self.on_data, self._count)
 
     @property
     def port(self) -> int:
-        assert self._transport is not None
-        return int(self._transport.get_extra_info("sockname")[1])
+        assert self._reader is not None
+        return int(self._reader.sock.getsockname()[1])
 
     def kernel_drops(self) -> int | None:
         """Datagrams the kernel dropped for this socket (its receive buffer was full)."""
-        if self._transport is None:
+        if self._reader is None:
             return None
-        sock = self._transport.get_extra_info("socket")
-        return socket_drops(sock.fileno()) if sock is not None else None
+        return socket_drops(self._reader.sock.fileno())
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 def socket_drops(fd: int) -> int | None:
@@ -152,7 +219,7 @@ class UnixgramListener:
         self.on_data = on_data
         self.stats = stats
         self.read_buffer = read_buffer
-        self._transport: asyncio.DatagramTransport | None = None
+        self._reader: _DatagramReader | None = None
 
     def _count(self) -> None:
         self.stats.unixgram_packets += 1
@@ -170,15 +237,12 @@ class UnixgramListener:
             raise OSError(exc.errno, f"cannot listen on {self.path}: {exc.strerror}") from None
         os.chmod(self.path, self.mode)
         _set_receive_buffer(sock, self.read_buffer)
-        loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Datagrams(self.on_data, self._count), sock=sock
-        )
+        self._reader = _DatagramReader(sock, self.on_data, self._count)
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
 
