@@ -10,7 +10,8 @@ Run: ``uv run python benchmarks/git_sync.py [--quick]``. One run prints, side by
   same repository in this session: the aim is a poll that costs about one ls-remote;
 * the peak RSS of the largest process (the sidecar or one of its gits) while it clones a
   generated repository of 10,000 files and 1,000 commits (``--depth=1`` and full history), beside
-  a bare ``git clone`` of the same, and the wall time of that first sync beside the clone's;
+  a bare ``git clone`` of the same, and the wall time of that first sync beside the clone's
+  (fastest of 3 runs each, alternating, so a busy moment of the machine hits both);
 * start-up: the CPU time of ``--version`` beside ``git --version``, and the CPU time the sidecar
   spent before its first git command began (a ``--git`` wrapper reads its parent's
   ``/proc/<pid>/stat`` when first called) beside one ``git ls-remote``;
@@ -20,6 +21,9 @@ Run: ``uv run python benchmarks/git_sync.py [--quick]``. One run prints, side by
 git-sync itself (Go) cannot be built here, so push latency is shown beside the git commands
 git-sync v4 runs for one sync, in a shell loop at the same period (git-sync's cost without its Go
 runtime), and beside the floor of any poller: half a period plus one ``git clone --depth 1``.
+
+Each figure with a target of issue 11 is printed with that target and whether it is met. podkit's
+own sources are compiled to bytecode first, as the image ships them (see :func:`compile_bytecode`).
 
 Everything is on 127.0.0.1 and under a temporary directory; nothing here is asserted.
 """
@@ -358,10 +362,80 @@ def main_process_rss(big: Path, root: Path) -> float:
         stop(proc)
 
 
-def row(name: str, ours: float, ref: float, unit: str, ref_name: str) -> str:
+Target = tuple[str, float, bool]
+"""(what is bounded, "value" or "ratio"; the bound; whether it is strict, ``<`` rather than ``<=``)"""
+
+
+def row(
+    name: str, ours: float, ref: float, unit: str, ref_name: str, target: Target | None = None
+) -> str:
     ratio = ours / ref if ref else float("nan")
-    return (
+    line = (
         f"{name:<44} {ours:>10.3f} {unit:<4} {ref_name:<26} {ref:>10.3f} {unit:<4} {ratio:>7.2f}x"
+    )
+    if target is None:
+        return line
+    kind, bound, strict = target
+    figure = ours if kind == "value" else ratio
+    met = figure < bound if strict else figure <= bound
+    shown = f"{bound:g} {unit}" if kind == "value" else f"{bound:g}x"
+    return f"{line}  target {'<' if strict else '<='} {shown}: {'met' if met else 'NOT MET'}"
+
+
+def compile_bytecode() -> None:
+    """Write the .pyc files of podkit's own sources, as the image ships them.
+
+    The image compiles every module at build time; a development checkout run with
+    ``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile podkit from source at every start,
+    which no pod does.
+    """
+    root = Path(__file__).resolve().parents[1]
+    sources = [str(root / "core" / "src"), str(root / "sidecars" / "git-sync" / "src")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *sources], check=True)
+
+
+Clone = tuple[float, float]
+
+
+def first_sync(big: Path, base: Path, depth: str, runs: int) -> tuple[Clone, Clone]:
+    """((peak MiB, fastest wall s) of the sidecar's one-time sync, the same of ``git clone``).
+
+    The two alternate, ``runs`` times each, so a busy moment of the machine hits both, and the
+    fastest run of each is kept: on a shared machine a checkout of 10,000 files varies several
+    fold with other writers' disk traffic, and the fastest run is the closest to a quiet one.
+    """
+    ours: list[tuple[float, float]] = []
+    ref: list[tuple[float, float]] = []
+    depth_args = ["--depth=1"] if depth == "1" else []
+    for n in range(runs):
+        ours.append(
+            peak_rss(
+                [
+                    sys.executable,
+                    "-m",
+                    "podkit.git_sync",
+                    f"--repo=file://{big}",
+                    f"--root={base / f'clone-root-{depth}-{n}'}",
+                    f"--depth={depth}",
+                    "--one-time",
+                ]
+            )
+        )
+        ref.append(
+            peak_rss(
+                [
+                    "git",
+                    "clone",
+                    "-q",
+                    *depth_args,
+                    f"file://{big}",
+                    str(base / f"clone-{depth}-{n}"),
+                ]
+            )
+        )
+    return (
+        (max(r for r, _ in ours), min(w for _, w in ours)),
+        (max(r for r, _ in ref), min(w for _, w in ref)),
     )
 
 
@@ -374,6 +448,8 @@ def main() -> int:
         return 1
     pushes = 3 if opts.quick else 20
     files, commits = (2000, 200) if opts.quick else (10_000, 1_000)
+    clone_runs = 1 if opts.quick else 3
+    compile_bytecode()
     base = Path(tempfile.mkdtemp(prefix="podkit-bench-git-sync."))
     try:
         print(f"git {git('--version', cwd=base).split()[-1]}, python {sys.version.split()[0]}")
@@ -397,31 +473,7 @@ def main() -> int:
         )[1]
         big = big_repo(base, files, commits)
         own_rss = main_process_rss(big, base / "rss-root")
-        clones: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
-        for depth in ("1", "0"):
-            ours = peak_rss(
-                [
-                    sys.executable,
-                    "-m",
-                    "podkit.git_sync",
-                    f"--repo=file://{big}",
-                    f"--root={base / f'clone-root-{depth}'}",
-                    f"--depth={depth}",
-                    "--one-time",
-                ]
-            )
-            depth_args = ["--depth=1"] if depth == "1" else []
-            ref = peak_rss(
-                [
-                    "git",
-                    "clone",
-                    "-q",
-                    *depth_args,
-                    f"file://{big}",
-                    str(base / f"bare-clone-{depth}"),
-                ]
-            )
-            clones.append((depth, ours, ref))
+        clones = [(depth, *first_sync(big, base, depth, clone_runs)) for depth in ("1", "0")]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -458,7 +510,16 @@ def main() -> int:
                 f"git clone ({label})",
             )
         )
-        print(row(f"wall time of that clone, {label}", wall, ref_wall, "s", f"git clone ({label})"))
+        print(
+            row(
+                f"first sync wall time, {label} (fastest)",
+                wall,
+                ref_wall,
+                "s",
+                f"git clone ({label})",
+                ("ratio", 1.5, False),
+            )
+        )
     print(
         row(
             "push -> published, polling at 1s (median s)",
@@ -466,6 +527,7 @@ def main() -> int:
             statistics.median(reference),
             "s",
             "git-sync's gits, 1s (median)",
+            ("ratio", 1.0, False),
         )
     )
     print(
@@ -480,7 +542,16 @@ def main() -> int:
     print(
         f"{'(the floor of any 1s poller: 1s/2 + git clone --depth 1)':<58} {0.5 + floor_clone:.3f} s"
     )
-    print(row("CPU of --version", version_cpu, git_version_cpu, "s", "git --version"))
+    print(
+        row(
+            "CPU of --version",
+            version_cpu,
+            git_version_cpu,
+            "s",
+            "git --version",
+            ("value", 0.1, True),
+        )
+    )
     print(
         row(
             "CPU from exec to the first git command",
@@ -488,6 +559,7 @@ def main() -> int:
             ls_remote,
             "s",
             "one bare git ls-remote",
+            ("value", 0.25, True),
         )
     )
     print(f"{'(wall time from exec to the first git command)':<44} {first_wall:>10.3f} s")
@@ -499,6 +571,7 @@ def main() -> int:
             clone_peak,
             "MiB",
             "git clone (its peak)",
+            ("value", 30.0, True),
         )
     )
     print(f"\nsidecar's own peak RSS while polling: {idle_rss:.1f} MiB")

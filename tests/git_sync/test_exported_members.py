@@ -41,3 +41,20 @@ def test_importing_the_package_and_the_version_load_nothing_heavy() -> None:
 def test_the_service_loads_no_yaml_and_no_cryptography_unless_asked() -> None:
     loaded = _loaded("import podkit.git_sync.service")
     assert "yaml" not in loaded and "cryptography" not in loaded and "ctypes" not in loaded
+
+
+def test_a_sync_that_serves_nothing_loads_no_http_server_and_no_prometheus_client() -> None:
+    # building the service as a default run does: no --http-bind, so no /metrics to serve
+    default = (
+        "from podkit.git_sync.service import GitSync\n"
+        "from podkit.git_sync.settings import GitSyncSettings\n"
+        "s = GitSync(GitSyncSettings(repo='file:///nowhere', root='/tmp/nowhere'))\n"
+        "s.metrics.sync_done('success', 0.5)\n"
+        "s.metrics.fetch_count.inc()"
+    )
+    assert _loaded(default) == []
+    served = "from podkit.core.values import HostPort\n" + default.replace(
+        "root='/tmp/nowhere'",
+        "root='/tmp/nowhere', admin_listen=HostPort('127.0.0.1', 0), http_metrics=True",
+    )
+    assert "prometheus_client" in _loaded(served)

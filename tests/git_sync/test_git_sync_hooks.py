@@ -46,10 +46,10 @@ async def test_failing_exechook_is_retried_until_it_succeeds(
     )
     async with GitSync(settings) as sync:
         await async_wait_until(
-            lambda: sync.metrics.hook_runs.labels("exechook", "success")._value.get() == 1,
+            lambda: sync.metrics.hook_runs.value("exechook", "success") == 1,
             what="hook success",
         )
-        assert sync.metrics.hook_runs.labels("exechook", "error")._value.get() == 1
+        assert sync.metrics.hook_runs.value("exechook", "error") == 1
     assert len(count.read_text().splitlines()) == 2
 
 
@@ -114,9 +114,7 @@ async def test_webhook_sends_the_hash_and_retries_until_the_success_status(
         sha = git("rev-parse", "HEAD", cwd=upstream.work)
         async with GitSync(settings) as sync:
             await async_wait_until(lambda: len(calls) >= 2, what="webhook retry")
-            await async_wait_until(
-                lambda: sync.metrics.hook_runs.labels("webhook", "success")._value.get() == 1
-            )
+            await async_wait_until(lambda: sync.metrics.hook_runs.value("webhook", "success") == 1)
         assert calls[:2] == [("PUT", sha), ("PUT", sha)]
     finally:
         await runner.cleanup()

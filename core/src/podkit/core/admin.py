@@ -40,7 +40,7 @@ class AdminServer:
         *,
         name: str,
         version: str,
-        registry: CollectorRegistry,
+        registry: CollectorRegistry | None,
         health: Health,
         listen: HostPort | None,
         metrics_path: str = "/metrics",
@@ -133,6 +133,8 @@ class AdminServer:
         return _verdict_response(request, await self.health.readiness())
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        if self.registry is None:  # a Service builds its registry before the server starts
+            raise RuntimeError("the admin server serves /metrics without a registry")
         return metrics_response(request, self.registry)
 
     async def _index(self, request: web.Request) -> web.StreamResponse:

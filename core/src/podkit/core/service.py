@@ -21,15 +21,7 @@ import platform
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypeVar
-
-from prometheus_client import (
-    GC_COLLECTOR,
-    PLATFORM_COLLECTOR,
-    PROCESS_COLLECTOR,
-    CollectorRegistry,
-    Gauge,
-)
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from podkit.core import values as v
 from podkit.core.admin import AdminServer
@@ -37,6 +29,9 @@ from podkit.core.health import Health
 from podkit.core.logs import get_logger
 from podkit.core.redact import Redactor
 from podkit.core.settings import Settings, setting
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 
 class ServiceSettings(Settings):
@@ -97,12 +92,8 @@ class Service(Generic[SettingsT]):
         self, settings: SettingsT | None = None, *, registry: CollectorRegistry | None = None
     ) -> None:
         self.settings: SettingsT = settings if settings is not None else self.settings_class()
-        if registry is None:
-            registry = CollectorRegistry(auto_describe=True)
-            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
-                with contextlib.suppress(ValueError):
-                    registry.register(collector)
-        self.registry = registry
+        self._registry: CollectorRegistry | None = None
+        self._given_registry = registry
         self.health = Health()
         self.redactor = Redactor(self.settings.secrets())
         """This service's secrets: its secret settings and whatever it registers while running."""
@@ -110,25 +101,58 @@ class Service(Generic[SettingsT]):
         self.admin = AdminServer(
             name=self.name,
             version=self.version,
-            registry=self.registry,
+            registry=registry,
             health=self.health,
             listen=self.settings.admin_listen,
             metrics_path=self.metrics_path,
             metrics_enabled=self.metrics_enabled(),
             log=self.log.child("admin"),
         )
-        Gauge(
-            f"{self.metrics_prefix}_build_info",
-            "Build information of this component; the value is always 1.",
-            ["version", "python"],
-            registry=self.registry,
-        ).labels(self.version, platform.python_version()).set(1)
+        if registry is not None:
+            self._build_registry()
         self._inflight = 0
         self._idle: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._outcome: asyncio.Future[int] | None = None
         self._started = False
         self._stopping = False
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """This service's metrics registry, built on first use.
+
+        prometheus-client is imported only then (when ``/metrics`` is served, or a component
+        registers a metric), so a component that serves no metrics never pays its start-up time
+        and memory.
+        """
+        if self._registry is None:
+            return self._build_registry()
+        return self._registry
+
+    def _build_registry(self) -> CollectorRegistry:
+        from prometheus_client import (
+            GC_COLLECTOR,
+            PLATFORM_COLLECTOR,
+            PROCESS_COLLECTOR,
+            CollectorRegistry,
+            Gauge,
+        )
+
+        registry = self._given_registry
+        if registry is None:
+            registry = CollectorRegistry(auto_describe=True)
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+                with contextlib.suppress(ValueError):
+                    registry.register(collector)
+        self._registry = registry
+        self.admin.registry = registry
+        Gauge(
+            f"{self.metrics_prefix}_build_info",
+            "Build information of this component; the value is always 1.",
+            ["version", "python"],
+            registry=registry,
+        ).labels(self.version, platform.python_version()).set(1)
+        return registry
 
     # --- hooks for components --------------------------------------------------------------------
 
@@ -172,6 +196,8 @@ class Service(Generic[SettingsT]):
         self._idle = asyncio.Event()
         self._idle.set()
         self.health.not_ready("lifecycle", "starting")
+        if self.admin.listen is not None and self.admin.metrics_enabled:
+            self.registry  # noqa: B018 - built now, so /metrics has it from the first scrape
         await self.admin.start()
         try:
             await self.on_start()

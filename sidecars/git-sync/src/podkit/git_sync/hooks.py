@@ -118,9 +118,9 @@ async def run_counted(hook: Hook, sha: str, metrics: GitSyncMetrics) -> HookErro
     try:
         await hook.run(sha)
     except HookError as exc:
-        metrics.hook_runs.labels(hook.name, "error").inc()
+        metrics.hook_runs.inc(hook.name, "error")
         return exc
-    metrics.hook_runs.labels(hook.name, "success").inc()
+    metrics.hook_runs.inc(hook.name, "success")
     log.info(f"{hook.name} succeeded", hash=sha, seconds=round(time.monotonic() - started, 3))
     return None
 

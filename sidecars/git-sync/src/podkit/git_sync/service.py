@@ -83,7 +83,10 @@ class GitSync(Service[GitSyncSettings]):
         self, settings: GitSyncSettings | None = None, *, registry: CollectorRegistry | None = None
     ) -> None:
         super().__init__(settings, registry=registry)
-        self.metrics = GitSyncMetrics(self.registry)
+        self.metrics = GitSyncMetrics()
+        served = self.settings.http_metrics and self.settings.admin_listen is not None
+        if registry is not None or served:  # else prometheus-client is never loaded
+            self.metrics.register(self.registry)
         self.synced = False
         self.last_hash: str | None = None
         self.sync_count = 0
