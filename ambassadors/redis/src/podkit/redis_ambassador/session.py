@@ -9,9 +9,10 @@ request order however a pipeline mixes reads and writes, with one write per batc
 Clients in the default state (DB 0, no name, no transaction, subscription or blocking command;
 ``HELLO 3`` and ``CLIENT SETINFO`` keep a client there) share one
 :class:`~.upstream.SharedUpstream` per server and protocol. A session whose state leaves the
-default (or that pipelines more than :data:`~.router.SHARED_MAX_BATCH` commands per read, or reads its
-replies too slowly) switches to upstream connections of its own once its replies from the shared
-ones are in, so its commands keep their order; it stays on them for the rest of its life.
+default (or that pipelines more than :data:`~.router.SHARED_MAX_BATCH` commands per read, or
+reads its replies too slowly) switches to upstream connections of its own once its replies from
+the shared ones are in, so its commands keep their order; it stays on them for the rest of its
+life.
 
 Per-connection state (SELECT, HELLO protocol, CLIENT SETNAME, the client's AUTH) is replayed on
 every upstream, whose replies to the replays are discarded. MULTI and WATCH pin reads to the
@@ -24,9 +25,14 @@ batch on a replica that may not have the latest acknowledged write carries one t
 :mod:`.upstream`); a client's read while its own write is still in flight goes to the master.
 
 Failover hold: when the master connection is lost (a restart, a Sentinel failover), the session
-keeps its reads in flight and its next commands, stops reading the client, and resumes them on
-the master once it (or its successor) answers, within ``--failover-hold``. A write in flight when
-the connection died gets an error, never a retry: it may have been applied.
+keeps its reads in flight and its next commands in a :class:`~.hold.FailoverHold`, stops reading
+the client, and resumes them on the master once it (or its successor) answers, within
+``--failover-hold``. A write in flight when the connection died gets an error, never a retry: it
+may have been applied.
+
+Routing is :func:`~.router.plan`'s: the session snapshots its state as a
+:class:`~.router.RouteState`, sends the segments the plan returns and handles the command the
+plan stops at (a special command, or the switch to its own upstreams), then plans the rest.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from time import monotonic
 from typing import cast
 
 from podkit.redis_ambassador.flow import BackPressure
+from podkit.redis_ambassador.hold import FailoverHold
 from podkit.redis_ambassador.replies import ReplyOrder
 from podkit.redis_ambassador.resp import Command, encode_command
 from podkit.redis_ambassador.router import (
@@ -62,7 +69,6 @@ from podkit.redis_ambassador.upstream import (
 __all__ = ["ClientSession"]
 
 _WOFF_MARKER = encode_command([b"PUBLISH", b"__podkit_redis_ambassador__", b"wait"])
-HOLD_RETRY = 0.05  # while holding, how often the master is tried again
 _NOAUTH = b"-NOAUTH Authentication required.\r\n"
 _WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
 _NOPASS = (
@@ -120,12 +126,7 @@ class ClientSession(asyncio.Protocol):
         self._deferred_more: list[tuple[bytes, list[Command]]] = []
         self._deferred_error = False
         self.wrote_shared = False  # a write went through a shared connection (see _sync_woff)
-        # failover hold: since when, the reads to resend and the commands that arrived meanwhile
-        self.holding: float | None = None
-        self._held: list[tuple[bytes, list[Command]]] = []
-        self._hold_reason = ""
-        self._hold_task: asyncio.Task[None] | None = None
-        self._held_runs: list[Run] = []
+        self.hold = FailoverHold()  # the reads and commands kept while the master is away
 
     # --- connection ------------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class ClientSession(asyncio.Protocol):
         """The client went away: what it sent still runs, as it would on Redis (see finish)."""
         self.transport = self.flow.transport = None
         self.gone = True
-        if self._deferred is None and self.holding is None:
+        if self._deferred is None and not self.hold.active:
             self.closing = True
             self._close_upstreams()
         # else: the deferred commands go out when the shared replies are in (flush), then close
@@ -196,9 +197,7 @@ class ClientSession(asyncio.Protocol):
 
     def _close_upstreams(self) -> None:
         self._deferred = None
-        if self._hold_task is not None:
-            self._hold_task.cancel()
-            self._hold_task = None
+        self.hold.cancel()
         for upstream in (self.master, self.replica, *self.retired):
             if upstream is not None and not upstream.shared:
                 if self.gone:
@@ -268,13 +267,13 @@ class ClientSession(asyncio.Protocol):
         if self._deferred is not None:  # reading is paused: not expected, but keep the order
             if commands:
                 self._deferred_more.append((src, commands))
-        elif self.holding is not None:
+        elif self.hold.active:
             if commands:
-                self._held.append((src, commands))
+                self.hold.keep(src, commands)
         elif commands:
             self._route(src, commands)
         if scanner.error is not None:
-            if self._deferred is not None or self.holding is not None:
+            if self._deferred is not None or self.hold.active:
                 self._deferred_error = True
             else:
                 self._protocol_error()
@@ -354,11 +353,11 @@ class ClientSession(asyncio.Protocol):
         for src, commands in more:
             if self.closing:
                 break
-            if self.holding is not None:
-                self._held.append((src, commands))
+            if self.hold.active:
+                self.hold.keep(src, commands)
             else:
                 self._route(src, commands)
-        if self._deferred_error and self.holding is None:
+        if self._deferred_error and not self.hold.active:
             self._deferred_error = False
             self._protocol_error()
         self.resume("switch")
@@ -387,8 +386,8 @@ class ClientSession(asyncio.Protocol):
     def _route(self, src: bytes, commands: list[Command]) -> None:
         """Send a batch as :func:`~.router.plan` cuts it, handling each command it stops at."""
         while commands:
-            if self.holding is not None:
-                self._held.append((src, commands))
+            if self.hold.active:
+                self.hold.keep(src, commands)
                 return
             if self.shared:
                 if self.master is None or self.master.closed:
@@ -411,9 +410,9 @@ class ClientSession(asyncio.Protocol):
                 self._defer(src, rest, False)
                 return
             self._special(rest[0])
-            if self.closing or self.holding is not None:
-                if self.holding is not None and len(rest) > 1:
-                    self._held.append((src, rest[1:]))
+            if self.closing or self.hold.active:
+                if self.hold.active and len(rest) > 1:
+                    self.hold.keep(src, rest[1:])
                 return
             if self.passthrough is not None:
                 if len(rest) > 1:
@@ -795,7 +794,7 @@ class ClientSession(asyncio.Protocol):
             data = out[0] if len(out) == 1 else b"".join(out)
             self.config.stats.bytes_out += len(data)
             transport.write(data)
-        if (self.closing or self.stopped) and not self.replies and self.holding is None:
+        if (self.closing or self.stopped) and not self.replies and not self.hold.active:
             self.close()
 
     def master_changed(self) -> None:
@@ -886,40 +885,20 @@ class ClientSession(asyncio.Protocol):
 
     def _hold(self, reason: str, runs: list[Run]) -> None:
         """Keep ``runs`` (reads, safe to resend) until the master answers again."""
-        for run in runs:
-            run.data = run.remaining_data()
-            run.marks = None
-            run.upstream = None
-        if self.holding is None:
-            self.holding = monotonic()
-            self._hold_reason = reason
+        if not self.hold.active:
             self.pause("hold")
-            self._hold_task = asyncio.get_running_loop().create_task(self._wait_master())
-        self._held_runs.extend(runs)
-
-    async def _wait_master(self) -> None:
-        """Resume on the master once it is healthy again (or its successor), within the bound."""
-        assert self.holding is not None
-        deadline = self.holding + self.config.failover_hold
-        topology = self.topology
-        while True:
-            left = deadline - monotonic()
-            if left <= 0:
-                self._hold_expired()
-                return
-            if topology.master.healthy:
-                break
-            try:
-                await asyncio.wait_for(topology.master_up.wait(), min(left, 0.5))
-            except TimeoutError:
-                continue
-        self._hold_task = None
-        self._resume_hold()
+        self.hold.start(
+            reason,
+            runs,
+            self.topology,
+            self.config.failover_hold,
+            self._resume_hold,
+            self._hold_expired,
+        )
 
     def _resume_hold(self) -> None:
-        held_runs, self._held_runs = self._held_runs, []
-        held, self._held = self._held, []
-        self.holding = None
+        """The master is back: resend the held reads, then route the held batches."""
+        held_runs, held = self.hold.release()
         if self.gone and not held_runs and not held:
             self.closing = True
             self._close_upstreams()
@@ -934,15 +913,15 @@ class ClientSession(asyncio.Protocol):
                 data += ROLE
             master.send(run, data)
         for src, commands in held:
-            if self.closing or self.holding is not None:
-                if self.holding is not None:
-                    self._held.append((src, commands))
+            if self.closing or self.hold.active:
+                if self.hold.active:
+                    self.hold.keep(src, commands)
                 continue
             self._route(src, commands)
-        if self._deferred_error and self.holding is None:
+        if self._deferred_error and not self.hold.active:
             self._deferred_error = False
             self._protocol_error()
-        if self.holding is None:
+        if not self.hold.active:
             self.resume("hold")
             if self.gone:  # the client left while held: what it sent runs, then end-of-file
                 self.closing = True
@@ -952,24 +931,20 @@ class ClientSession(asyncio.Protocol):
     def _hold_expired(self) -> None:
         """The master did not come back in time: what was held gets errors, and the connection
         closes, like a Redis that went away (an idle session stays, to try again when used)."""
-        self._hold_task = None
-        held_runs, self._held_runs = self._held_runs, []
-        if not held_runs and not self._held:
-            self.holding = None
+        message = self.hold.error()
+        held_runs, held = self.hold.release()
+        if not held_runs and not held:
             self.resume("hold")
             if self.gone:
                 self.closing = True
                 self._close_upstreams()
             return
-        message = b"-ERR upstream " + self._hold_reason.encode(errors="replace") + b"\r\n"
         for run in held_runs:
             run.chunks.append(message * (run.need - run.got))
             run.got = run.need
-        for _src, commands in self._held:
+        for _src, commands in held:
             for _ in commands:
                 self._local(message)
-        self._held = []
-        self.holding = None
         self.config.stats.error("failover_hold_expired")
         self.closing = True
         self.flush()
