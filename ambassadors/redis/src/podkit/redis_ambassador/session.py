@@ -38,11 +38,17 @@ plan stops at (a special command, or the switch to its own upstreams), then plan
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Callable
 from time import monotonic
 from typing import cast
 
+from podkit.redis_ambassador.auth import (
+    HELLO_NOAUTH,
+    NOAUTH,
+    WRONGPASS,
+    parse_hello,
+    password_matches,
+)
 from podkit.redis_ambassador.flow import BackPressure
 from podkit.redis_ambassador.hold import FailoverHold
 from podkit.redis_ambassador.replies import ReplyOrder
@@ -69,12 +75,6 @@ from podkit.redis_ambassador.upstream import (
 __all__ = ["ClientSession"]
 
 _WOFF_MARKER = encode_command([b"PUBLISH", b"__podkit_redis_ambassador__", b"wait"])
-_NOAUTH = b"-NOAUTH Authentication required.\r\n"
-_WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
-_NOPASS = (
-    b"-ERR AUTH <password> called without any password configured for the default user. "
-    b"Are you sure your configuration is correct?\r\n"
-)
 _REFUSED = (
     b"-ERR %s is not served through the Redis ambassador: "
     b"a replica must connect to the master itself\r\n"
@@ -595,11 +595,10 @@ class ClientSession(asyncio.Protocol):
 
     def _check_password(self, username: bytes | None, password: bytes) -> bytes | None:
         """None when the credentials are right, else the error reply (local password set)."""
-        secret = self.config.local_password
-        if username not in (None, b"default") or not hmac.compare_digest(password, secret.encode()):
-            self.config.stats.error("auth")
-            return _WRONGPASS
-        return None
+        if password_matches(self.config.local_password, username, password):
+            return None
+        self.config.stats.error("auth")
+        return WRONGPASS
 
     def _auth_upstream(self, args: list[bytes], auth: list[bytes]) -> None:
         """AUTH (or HELLO ... AUTH) answered by the master; on success the session's upstreams
@@ -620,7 +619,7 @@ class ClientSession(asyncio.Protocol):
         args = cmd.args
         name = cmd.name
         if not self.authed and name not in (b"auth", b"hello", b"quit"):
-            self._local(_NOAUTH)
+            self._local(NOAUTH)
             return
         if name == b"auth":
             if len(args) not in (2, 3):
@@ -700,28 +699,12 @@ class ClientSession(asyncio.Protocol):
             self._route(data, [self.config.scanners.Command(args, 0, len(data))])
 
     def _hello(self, args: list[bytes]) -> None:
-        proto = self.proto
-        username: bytes | None = None
-        password: bytes | None = None
-        setname: bytes | None = None
-        i = 1
-        if len(args) > 1:
-            if not args[1].isdigit() or int(args[1]) not in (2, 3):
-                self._local(b"-NOPROTO unsupported protocol version\r\n")
-                return
-            proto = int(args[1])
-            i = 2
-        while i < len(args):
-            option = args[i].lower()
-            if option == b"auth" and i + 2 < len(args):
-                username, password = args[i + 1], args[i + 2]
-                i += 3
-            elif option == b"setname" and i + 1 < len(args):
-                setname = args[i + 1]
-                i += 2
-            else:
-                self._local(b"-ERR Syntax error in HELLO option '" + args[i] + b"'\r\n")
-                return
+        hello = parse_hello(args)
+        if isinstance(hello, bytes):
+            self._local(hello)
+            return
+        proto = self.proto if hello.proto is None else hello.proto
+        username, password, setname = hello.username, hello.password, hello.setname
         upstream_auth: list[bytes] | None = None
         if password is not None:
             assert username is not None
@@ -734,11 +717,7 @@ class ClientSession(asyncio.Protocol):
             else:
                 upstream_auth = [b"AUTH", username, password]
         if not self.authed:
-            self._local(
-                b"-NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                b"the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
-                b"client and select the RESP protocol version at the same time\r\n"
-            )
+            self._local(HELLO_NOAUTH)
             return
         if self.shared and proto != self.proto:  # to the shared connections of that protocol
             self.proto = proto
