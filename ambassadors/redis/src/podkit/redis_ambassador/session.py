@@ -9,9 +9,10 @@ request order however a pipeline mixes reads and writes, with one write per batc
 Clients in the default state (DB 0, no name, no transaction, subscription or blocking command;
 ``HELLO 3`` and ``CLIENT SETINFO`` keep a client there) share one
 :class:`~.upstream.SharedUpstream` per server and protocol. A session whose state leaves the
-default (or that pipelines more than :data:`SHARED_MAX_BATCH` commands per read, or reads its
-replies too slowly) switches to upstream connections of its own once its replies from the shared
-ones are in, so its commands keep their order; it stays on them for the rest of its life.
+default (or that pipelines more than :data:`~.router.SHARED_MAX_BATCH` commands per read, or
+reads its replies too slowly) switches to upstream connections of its own once its replies from
+the shared ones are in, so its commands keep their order; it stays on them for the rest of its
+life.
 
 Per-connection state (SELECT, HELLO protocol, CLIENT SETNAME, the client's AUTH) is replayed on
 every upstream, whose replies to the replays are discarded. MULTI and WATCH pin reads to the
@@ -24,23 +25,44 @@ batch on a replica that may not have the latest acknowledged write carries one t
 :mod:`.upstream`); a client's read while its own write is still in flight goes to the master.
 
 Failover hold: when the master connection is lost (a restart, a Sentinel failover), the session
-keeps its reads in flight and its next commands, stops reading the client, and resumes them on
-the master once it (or its successor) answers, within ``--failover-hold``. A write in flight when
-the connection died gets an error, never a retry: it may have been applied.
+keeps its reads in flight and its next commands in a :class:`~.hold.FailoverHold`, stops reading
+the client, and resumes them on the master once it (or its successor) answers, within
+``--failover-hold``. A write in flight when the connection died gets an error, never a retry: it
+may have been applied.
+
+Routing is :func:`~.router.plan`'s: the session snapshots its state as a
+:class:`~.router.RouteState`, sends the segments the plan returns and handles the command the
+plan stops at (a special command, or the switch to its own upstreams), then plans the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Callable
 from time import monotonic
 from typing import cast
 
+from podkit.redis_ambassador.auth import (
+    HELLO_NOAUTH,
+    NOAUTH,
+    WRONGPASS,
+    parse_hello,
+    password_matches,
+)
 from podkit.redis_ambassador.flow import BackPressure
+from podkit.redis_ambassador.hold import FailoverHold
 from podkit.redis_ambassador.replies import ReplyOrder
 from podkit.redis_ambassador.resp import Command, encode_command
-from podkit.redis_ambassador.router import PASSTHROUGH, REFUSED, SPECIAL
+from podkit.redis_ambassador.router import (
+    DEDICATE,
+    HELLO,
+    MASTER,
+    PASSTHROUGH,
+    REFUSED,
+    RouteState,
+    Segment,
+    plan,
+)
 from podkit.redis_ambassador.topology import Node
 from podkit.redis_ambassador.upstream import (
     FOREVER,
@@ -50,56 +72,13 @@ from podkit.redis_ambassador.upstream import (
     Upstream,
 )
 
-__all__ = ["DEDICATED", "SHARED_MAX_BATCH", "ClientSession"]
+__all__ = ["ClientSession"]
 
-_WAITS = frozenset({b"wait", b"waitaof"})
 _WOFF_MARKER = encode_command([b"PUBLISH", b"__podkit_redis_ambassador__", b"wait"])
-SHARED_MAX_BATCH = 128  # a client pipelining more commands per read gets its own connections
-HOLD_RETRY = 0.05  # while holding, how often the master is tried again
-# not special, but they block or change the connection's state: not on a shared connection
-DEDICATED = frozenset(
-    {
-        b"blpop",
-        b"brpop",
-        b"brpoplpush",
-        b"blmove",
-        b"blmpop",
-        b"bzpopmin",
-        b"bzpopmax",
-        b"bzmpop",
-        b"xread",
-        b"xreadgroup",
-        b"wait",
-        b"waitaof",
-        b"readonly",
-        b"readwrite",
-        b"asking",
-    }
-)
-# CLIENT subcommands a shared connection can take: library metadata (SETINFO), and
-# MAINT_NOTIFICATIONS (redis-py's RESP3 handshake), which the ambassador answers itself
-_SHARED_CLIENT = frozenset({b"setinfo", b"maint_notifications"})
-_NOAUTH = b"-NOAUTH Authentication required.\r\n"
-_WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
-_NOPASS = (
-    b"-ERR AUTH <password> called without any password configured for the default user. "
-    b"Are you sure your configuration is correct?\r\n"
-)
 _REFUSED = (
     b"-ERR %s is not served through the Redis ambassador: "
     b"a replica must connect to the master itself\r\n"
 )
-
-
-_slow_cache: tuple[object, frozenset[bytes]] = (None, frozenset())
-
-
-def _slow_names(table: object, blocking: frozenset[bytes]) -> frozenset[bytes]:
-    """Names that leave the fast path: special, or needing the session's own upstreams."""
-    global _slow_cache
-    if _slow_cache[0] is not table:
-        _slow_cache = (table, SPECIAL | DEDICATED | blocking)
-    return _slow_cache[1]
 
 
 class ClientSession(asyncio.Protocol):
@@ -147,12 +126,7 @@ class ClientSession(asyncio.Protocol):
         self._deferred_more: list[tuple[bytes, list[Command]]] = []
         self._deferred_error = False
         self.wrote_shared = False  # a write went through a shared connection (see _sync_woff)
-        # failover hold: since when, the reads to resend and the commands that arrived meanwhile
-        self.holding: float | None = None
-        self._held: list[tuple[bytes, list[Command]]] = []
-        self._hold_reason = ""
-        self._hold_task: asyncio.Task[None] | None = None
-        self._held_runs: list[Run] = []
+        self.hold = FailoverHold()  # the reads and commands kept while the master is away
 
     # --- connection ------------------------------------------------------------------------------
 
@@ -213,7 +187,7 @@ class ClientSession(asyncio.Protocol):
         """The client went away: what it sent still runs, as it would on Redis (see finish)."""
         self.transport = self.flow.transport = None
         self.gone = True
-        if self._deferred is None and self.holding is None:
+        if self._deferred is None and not self.hold.active:
             self.closing = True
             self._close_upstreams()
         # else: the deferred commands go out when the shared replies are in (flush), then close
@@ -223,9 +197,7 @@ class ClientSession(asyncio.Protocol):
 
     def _close_upstreams(self) -> None:
         self._deferred = None
-        if self._hold_task is not None:
-            self._hold_task.cancel()
-            self._hold_task = None
+        self.hold.cancel()
         for upstream in (self.master, self.replica, *self.retired):
             if upstream is not None and not upstream.shared:
                 if self.gone:
@@ -295,13 +267,13 @@ class ClientSession(asyncio.Protocol):
         if self._deferred is not None:  # reading is paused: not expected, but keep the order
             if commands:
                 self._deferred_more.append((src, commands))
-        elif self.holding is not None:
+        elif self.hold.active:
             if commands:
-                self._held.append((src, commands))
+                self.hold.keep(src, commands)
         elif commands:
             self._route(src, commands)
         if scanner.error is not None:
-            if self._deferred is not None or self.holding is not None:
+            if self._deferred is not None or self.hold.active:
                 self._deferred_error = True
             else:
                 self._protocol_error()
@@ -315,21 +287,6 @@ class ClientSession(asyncio.Protocol):
         self.closing = True
         if self.transport is not None:
             self.transport.pause_reading()
-
-    def _needs_own(self, cmd: Command) -> bool:
-        """Whether ``cmd`` needs the session's own upstream connections (not shared ones)."""
-        name = cmd.name
-        if name in SPECIAL:
-            if name in (b"quit", *REFUSED):
-                return False
-            if name == b"auth":
-                return not self.config.local_password  # AUTH as a user changes the connection
-            if name == b"client" and len(cmd.args) > 1 and cmd.args[1].lower() in _SHARED_CLIENT:
-                return False  # metadata only, or answered here: fine on a shared connection
-            if name == b"hello" and len(cmd.args) <= 2:
-                return False  # the protocol alone: the shared connections of that protocol
-            return self.authed or name == b"hello"
-        return name in DEDICATED or name in self.table.blocking
 
     def _shared_inflight(self) -> bool:
         return self.replies.owed()
@@ -396,11 +353,11 @@ class ClientSession(asyncio.Protocol):
         for src, commands in more:
             if self.closing:
                 break
-            if self.holding is not None:
-                self._held.append((src, commands))
+            if self.hold.active:
+                self.hold.keep(src, commands)
             else:
                 self._route(src, commands)
-        if self._deferred_error and self.holding is None:
+        if self._deferred_error and not self.hold.active:
             self._deferred_error = False
             self._protocol_error()
         self.resume("switch")
@@ -414,133 +371,128 @@ class ClientSession(asyncio.Protocol):
             and (self.topology.probes or not self.config.session_consistency)
         )
 
+    def _route_state(self) -> RouteState:
+        return RouteState(
+            shared=self.shared,
+            want_dedicated=self._want_dedicated,
+            authed=self.authed,
+            splits=self._splits(),
+            consistency=self.config.session_consistency,
+            writes_outstanding=self.writes_outstanding > 0,
+            wrote_shared=self.wrote_shared,
+            local_password=bool(self.config.local_password),
+        )
+
     def _route(self, src: bytes, commands: list[Command]) -> None:
-        if self.holding is not None:
-            self._held.append((src, commands))
-            return
-        if self.shared:
-            if self._want_dedicated or len(commands) > SHARED_MAX_BATCH:
-                if not self._dedicate(src, commands):
+        """Send a batch as :func:`~.router.plan` cuts it, handling each command it stops at."""
+        while commands:
+            if self.hold.active:
+                self.hold.keep(src, commands)
+                return
+            if self.shared:
+                if self.master is None or self.master.closed:
+                    self.master = self.config.pools.get(self.topology.master, self.proto)
+            elif self.master is None:
+                self.master = self._new_master()
+            segments, stop = plan(commands, self._route_state(), self.table)
+            if segments and not self._send(src, commands, segments):
+                return
+            if stop is None:
+                return
+            rest = commands[stop.at :]
+            if stop.action == DEDICATE:
+                if not self._dedicate(src, rest):
                     return
-            elif self.master is None or self.master.closed:
-                self.master = self.config.pools.get(self.topology.master, self.proto)
-        elif self.master is None:
-            self.master = self._new_master()
+                commands = rest
+                continue
+            if stop.action == HELLO and self._shared_inflight():
+                # the protocol's shared connections must not overtake the current ones
+                self._defer(src, rest, False)
+                return
+            self._special(rest[0])
+            if self.closing or self.hold.active:
+                if self.hold.active and len(rest) > 1:
+                    self.hold.keep(src, rest[1:])
+                return
+            if self.passthrough is not None:
+                if len(rest) > 1:
+                    self.passthrough.send_raw(
+                        b"".join(
+                            encode_command(c.args) if c.end < 0 else src[c.start : c.end]
+                            for c in rest[1:]
+                        )
+                    )
+                return
+            commands = rest[1:]
+
+    def _send(self, src: bytes, commands: list[Command], segments: list[Segment]) -> bool:
+        """Send a plan's segments (adjacent ones that meet on one upstream as one run).
+
+        False when the batch was deferred at a fence: a write while reads are on a replica.
+        """
         master = self.master
-        table = self.table
-        splits = self._splits()
-        authed = self.authed
-        counts_master = self.config.stats.commands["master"]
-        counts_replica = self.config.stats.commands["replica"]
-        session = self.config.session_consistency
-        batch_wrote = False
-        seg_up: Upstream | None = None
-        seg_start = seg_end = 0
-        seg_count = 0
-        seg_write = False
-        marks: list[int] = []
-        shared = self.shared
-        slow = _slow_names(table, table.blocking)
-        readonly, parents = table.readonly, table.parents
-        read_up: Upstream | bool | None = False  # this batch's read upstream, once looked up
-        replica_busy: bool | None = None  # reads of this session on a replica, once looked up
-        for index, cmd in enumerate(commands):
-            name = cmd.name
-            if name in slow or not authed or cmd.end < 0:
-                if not shared and self.wrote_shared and name in _WAITS:
-                    if seg_up is not None:
-                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                        seg_up = None
-                    self._sync_woff()
-                if shared and name == b"hello" and self._shared_inflight():
-                    if seg_up is not None:
-                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                        seg_up = None
-                    # the protocol's shared connections must not overtake the current ones
-                    self._defer(src, commands[index:], False)
-                    return
-                if shared and self._needs_own(cmd):
-                    if seg_up is not None:
-                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                        seg_up = None
-                    if self._dedicate(src, commands[index:]):
-                        self._route(src, commands[index:])
-                    return
-                if name in SPECIAL or not authed or cmd.end < 0:
-                    read_up = False
-                    replica_busy = None
-                    if seg_up is not None:
-                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                        seg_up = None
-                    self._special(cmd)
-                    if self.closing or self.holding is not None:
-                        if self.holding is not None and index + 1 < len(commands):
-                            self._held.append((src, commands[index + 1 :]))
-                        return
-                    if self.passthrough is not None:
-                        rest = commands[index + 1 :]
-                        if rest:
-                            self.passthrough.send_raw(
-                                b"".join(
-                                    encode_command(c.args) if c.end < 0 else src[c.start : c.end]
-                                    for c in rest
-                                )
-                            )
-                        return
-                    splits = self._splits()
-                    authed = self.authed
-                    master = self.master
-                    continue
+        assert master is not None
+        stats = self.config.stats
+        counts_master = stats.commands["master"]
+        counts_replica = stats.commands["replica"]
+        read_up: Upstream | bool | None = False  # the read upstream, once looked up
+        on_replica = False  # a read of this batch went to a replica
+        busy: bool | None = None  # reads of earlier batches on a replica, once looked up
+        pending: Upstream | None = None  # the run being built: upstream, bytes, count, marks
+        p_start = p_end = p_count = 0
+        p_write = False
+        p_marks: list[int] | None = None
+        for seg in segments:
+            if seg.sync_woff:
+                if pending is not None:
+                    self._emit(pending, src[p_start:p_end], p_count, p_write, p_marks)
+                    pending = None
+                self._sync_woff()
             up: Upstream | None = master
-            write = False
-            if splits and (
-                name in readonly if name not in parents else table.is_readonly(name, cmd.args)
-            ):
-                # session consistency: a write of this client is not answered (or sent) yet
-                if session and (batch_wrote or self.writes_outstanding):
-                    up = master
-                else:
-                    if read_up is False:
-                        read_up = self._read_upstream()
-                    up = cast("Upstream | None", read_up)
-                    if up is not None and up.route == "replica":
-                        replica_busy = True
+            if seg.dest != MASTER:
+                if read_up is False:
+                    read_up = self._read_upstream()
+                up = cast("Upstream | None", read_up)
                 if up is None:
-                    if seg_up is not None:
-                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                        seg_up = None
-                    self.config.stats.error("no_replica")
-                    self._local(b"-ERR no healthy replica for a read (read policy replica)\r\n")
+                    if pending is not None:
+                        self._emit(pending, src[p_start:p_end], p_count, p_write, p_marks)
+                        pending = None
+                    for _ in range(seg.last - seg.first):
+                        stats.error("no_replica")
+                        self._local(b"-ERR no healthy replica for a read (read policy replica)\r\n")
                     continue
-            elif name not in readonly:
-                write = table.is_write(name)
-                if replica_busy is None:
-                    replica_busy = bool(self.replies) and self._replica_inflight()
-                if write and splits and replica_busy:
+                if up.route == "replica":
+                    on_replica = True
+            elif seg.fence:
+                if busy is None:
+                    busy = bool(self.replies) and self._replica_inflight()
+                if on_replica or busy:
                     # a read before it is still on a replica: it must not see this write
-                    if seg_up is not None:
-                        self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                    self._defer(src, commands[index:], True)
-                    return
-            if up is seg_up and seg_end == cmd.start:
-                seg_end = cmd.end
-                seg_count += 1
-                seg_write = seg_write or write
-            else:
-                if seg_up is not None:
-                    self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
-                seg_up = up
-                seg_start, seg_end, seg_count, seg_write = cmd.start, cmd.end, 1, write
-                marks = []
-            batch_wrote = batch_wrote or write
-            if not seg_write:
-                marks.append(cmd.end - seg_start)
-            if up is master:
-                counts_master[name] = counts_master.get(name, 0) + 1
-            else:
-                counts_replica[name] = counts_replica.get(name, 0) + 1
-        if seg_up is not None:
-            self._emit(seg_up, src[seg_start:seg_end], seg_count, seg_write, marks)
+                    if pending is not None:
+                        self._emit(pending, src[p_start:p_end], p_count, p_write, p_marks)
+                    self._defer(src, commands[seg.first :], True)
+                    return False
+            counts = counts_master if up is master else counts_replica
+            for cmd in commands[seg.first : seg.last]:
+                name = cmd.name
+                counts[name] = counts.get(name, 0) + 1
+            count = seg.last - seg.first
+            if up is pending and p_end == seg.start:
+                p_end = seg.end
+                p_count += count
+                if p_write or seg.write:
+                    p_write, p_marks = True, None
+                elif p_marks is not None and seg.marks is not None:
+                    shift = seg.start - p_start
+                    p_marks = p_marks + [mark + shift for mark in seg.marks]
+                continue
+            if pending is not None:
+                self._emit(pending, src[p_start:p_end], p_count, p_write, p_marks)
+            pending, p_start, p_end, p_count = up, seg.start, seg.end, count
+            p_write, p_marks = seg.write, seg.marks
+        if pending is not None:
+            self._emit(pending, src[p_start:p_end], p_count, p_write, p_marks)
+        return True
 
     def _emit(
         self,
@@ -643,11 +595,10 @@ class ClientSession(asyncio.Protocol):
 
     def _check_password(self, username: bytes | None, password: bytes) -> bytes | None:
         """None when the credentials are right, else the error reply (local password set)."""
-        secret = self.config.local_password
-        if username not in (None, b"default") or not hmac.compare_digest(password, secret.encode()):
-            self.config.stats.error("auth")
-            return _WRONGPASS
-        return None
+        if password_matches(self.config.local_password, username, password):
+            return None
+        self.config.stats.error("auth")
+        return WRONGPASS
 
     def _auth_upstream(self, args: list[bytes], auth: list[bytes]) -> None:
         """AUTH (or HELLO ... AUTH) answered by the master; on success the session's upstreams
@@ -668,7 +619,7 @@ class ClientSession(asyncio.Protocol):
         args = cmd.args
         name = cmd.name
         if not self.authed and name not in (b"auth", b"hello", b"quit"):
-            self._local(_NOAUTH)
+            self._local(NOAUTH)
             return
         if name == b"auth":
             if len(args) not in (2, 3):
@@ -748,28 +699,12 @@ class ClientSession(asyncio.Protocol):
             self._route(data, [self.config.scanners.Command(args, 0, len(data))])
 
     def _hello(self, args: list[bytes]) -> None:
-        proto = self.proto
-        username: bytes | None = None
-        password: bytes | None = None
-        setname: bytes | None = None
-        i = 1
-        if len(args) > 1:
-            if not args[1].isdigit() or int(args[1]) not in (2, 3):
-                self._local(b"-NOPROTO unsupported protocol version\r\n")
-                return
-            proto = int(args[1])
-            i = 2
-        while i < len(args):
-            option = args[i].lower()
-            if option == b"auth" and i + 2 < len(args):
-                username, password = args[i + 1], args[i + 2]
-                i += 3
-            elif option == b"setname" and i + 1 < len(args):
-                setname = args[i + 1]
-                i += 2
-            else:
-                self._local(b"-ERR Syntax error in HELLO option '" + args[i] + b"'\r\n")
-                return
+        hello = parse_hello(args)
+        if isinstance(hello, bytes):
+            self._local(hello)
+            return
+        proto = self.proto if hello.proto is None else hello.proto
+        username, password, setname = hello.username, hello.password, hello.setname
         upstream_auth: list[bytes] | None = None
         if password is not None:
             assert username is not None
@@ -782,11 +717,7 @@ class ClientSession(asyncio.Protocol):
             else:
                 upstream_auth = [b"AUTH", username, password]
         if not self.authed:
-            self._local(
-                b"-NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                b"the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
-                b"client and select the RESP protocol version at the same time\r\n"
-            )
+            self._local(HELLO_NOAUTH)
             return
         if self.shared and proto != self.proto:  # to the shared connections of that protocol
             self.proto = proto
@@ -842,7 +773,7 @@ class ClientSession(asyncio.Protocol):
             data = out[0] if len(out) == 1 else b"".join(out)
             self.config.stats.bytes_out += len(data)
             transport.write(data)
-        if (self.closing or self.stopped) and not self.replies and self.holding is None:
+        if (self.closing or self.stopped) and not self.replies and not self.hold.active:
             self.close()
 
     def master_changed(self) -> None:
@@ -933,40 +864,20 @@ class ClientSession(asyncio.Protocol):
 
     def _hold(self, reason: str, runs: list[Run]) -> None:
         """Keep ``runs`` (reads, safe to resend) until the master answers again."""
-        for run in runs:
-            run.data = run.remaining_data()
-            run.marks = None
-            run.upstream = None
-        if self.holding is None:
-            self.holding = monotonic()
-            self._hold_reason = reason
+        if not self.hold.active:
             self.pause("hold")
-            self._hold_task = asyncio.get_running_loop().create_task(self._wait_master())
-        self._held_runs.extend(runs)
-
-    async def _wait_master(self) -> None:
-        """Resume on the master once it is healthy again (or its successor), within the bound."""
-        assert self.holding is not None
-        deadline = self.holding + self.config.failover_hold
-        topology = self.topology
-        while True:
-            left = deadline - monotonic()
-            if left <= 0:
-                self._hold_expired()
-                return
-            if topology.master.healthy:
-                break
-            try:
-                await asyncio.wait_for(topology.master_up.wait(), min(left, 0.5))
-            except TimeoutError:
-                continue
-        self._hold_task = None
-        self._resume_hold()
+        self.hold.start(
+            reason,
+            runs,
+            self.topology,
+            self.config.failover_hold,
+            self._resume_hold,
+            self._hold_expired,
+        )
 
     def _resume_hold(self) -> None:
-        held_runs, self._held_runs = self._held_runs, []
-        held, self._held = self._held, []
-        self.holding = None
+        """The master is back: resend the held reads, then route the held batches."""
+        held_runs, held = self.hold.release()
         if self.gone and not held_runs and not held:
             self.closing = True
             self._close_upstreams()
@@ -981,15 +892,15 @@ class ClientSession(asyncio.Protocol):
                 data += ROLE
             master.send(run, data)
         for src, commands in held:
-            if self.closing or self.holding is not None:
-                if self.holding is not None:
-                    self._held.append((src, commands))
+            if self.closing or self.hold.active:
+                if self.hold.active:
+                    self.hold.keep(src, commands)
                 continue
             self._route(src, commands)
-        if self._deferred_error and self.holding is None:
+        if self._deferred_error and not self.hold.active:
             self._deferred_error = False
             self._protocol_error()
-        if self.holding is None:
+        if not self.hold.active:
             self.resume("hold")
             if self.gone:  # the client left while held: what it sent runs, then end-of-file
                 self.closing = True
@@ -999,24 +910,20 @@ class ClientSession(asyncio.Protocol):
     def _hold_expired(self) -> None:
         """The master did not come back in time: what was held gets errors, and the connection
         closes, like a Redis that went away (an idle session stays, to try again when used)."""
-        self._hold_task = None
-        held_runs, self._held_runs = self._held_runs, []
-        if not held_runs and not self._held:
-            self.holding = None
+        message = self.hold.error()
+        held_runs, held = self.hold.release()
+        if not held_runs and not held:
             self.resume("hold")
             if self.gone:
                 self.closing = True
                 self._close_upstreams()
             return
-        message = b"-ERR upstream " + self._hold_reason.encode(errors="replace") + b"\r\n"
         for run in held_runs:
             run.chunks.append(message * (run.need - run.got))
             run.got = run.need
-        for _src, commands in self._held:
+        for _src, commands in held:
             for _ in commands:
                 self._local(message)
-        self._held = []
-        self.holding = None
         self.config.stats.error("failover_hold_expired")
         self.closing = True
         self.flush()
