@@ -76,25 +76,3 @@ class Rsyslog:
             timeout,
             f"{count} messages received by rsyslog",
         )
-
-
-def make_certs(directory: Path) -> dict[str, Path]:
-    """A CA and one certificate for 127.0.0.1 (rsyslog's and the streamer's alike)."""
-    openssl = shutil.which("openssl") or "/usr/bin/openssl"
-    directory.mkdir()
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "2", "-subj", "/CN=podkit-test-ca")  # fmt: skip
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr",
-        "-subj", "/CN=127.0.0.1")  # fmt: skip
-    (directory / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
-    run("x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "node.crt", "-days", "2", "-extfile", "ext.cnf")  # fmt: skip
-    return {
-        "ca": directory / "ca.crt",
-        "cert": directory / "node.crt",
-        "key": directory / "node.key",
-    }

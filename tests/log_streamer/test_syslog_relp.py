@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from podkit.log_streamer.outputs.spec import parse_output
-from tests.log_streamer.rsyslog import Rsyslog, make_certs
+from tests.log_streamer.rsyslog import Rsyslog
 from tests.log_streamer.streamer import append, check_numbered, embedded, numbered, settings
+from tests.support.certs import make_certs
 from tests.support.waits import async_wait_until
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,28 +13,9 @@ from podkit.core import HostPort
 from podkit.redis_ambassador.service import RedisAmbassador
 from podkit.redis_ambassador.settings import RedisAmbassadorSettings
 from tests.redis_ambassador.support import Ambassador, Cluster, Server, need
+from tests.support.certs import make_certs
 from tests.support.ports import free_port, wait_for_port
 from tests.support.processes import Child
-
-
-def make_certs(directory: Path) -> dict[str, Path]:
-    """A CA and one certificate (server and client alike) for redis.test and 127.0.0.1."""
-    openssl = need("openssl")
-    directory.mkdir()
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "2", "-subj", "/CN=podkit-test-ca")  # fmt: skip
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "redis.key", "-out", "redis.csr",
-        "-subj", "/CN=redis.test")  # fmt: skip
-    (directory / "ext.cnf").write_text("subjectAltName=DNS:redis.test,IP:127.0.0.1\n")
-    run("x509", "-req", "-in", "redis.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "redis.crt", "-days", "2", "-extfile", "ext.cnf")  # fmt: skip
-    return {name: directory / f"redis.{name}" for name in ("crt", "key")} | {
-        "ca": directory / "ca.crt"
-    }
 
 
 def tls_server(directory: Path, certs: dict[str, Path], master: int | None = None) -> Server:
@@ -43,7 +23,7 @@ def tls_server(directory: Path, certs: dict[str, Path], master: int | None = Non
     return Server(
         directory, master,
         "--port", "0", "--tls-port", str(port),
-        "--tls-cert-file", str(certs["crt"]), "--tls-key-file", str(certs["key"]),
+        "--tls-cert-file", str(certs["cert"]), "--tls-key-file", str(certs["key"]),
         "--tls-ca-cert-file", str(certs["ca"]), "--tls-auth-clients", "yes",
         "--tls-replication", "yes",
         port=port,
@@ -51,14 +31,14 @@ def tls_server(directory: Path, certs: dict[str, Path], master: int | None = Non
 
 
 def test_upstream_tls_with_client_certificate_and_sni(tmp_path: Path) -> None:
-    certs = make_certs(tmp_path / "certs")
+    certs = make_certs(tmp_path / "certs", ("redis.test",))
     master = tls_server(tmp_path / "m", certs)
     replica = tls_server(tmp_path / "r", certs, master.port)
 
     def direct(server: Server) -> redis.Redis:
         return redis.Redis(
             host="127.0.0.1", port=server.port, ssl=True, ssl_ca_certs=str(certs["ca"]),
-            ssl_certfile=str(certs["crt"]), ssl_keyfile=str(certs["key"]),
+            ssl_certfile=str(certs["cert"]), ssl_keyfile=str(certs["key"]),
         )  # fmt: skip
 
     cluster = Cluster.__new__(Cluster)
@@ -73,7 +53,7 @@ def test_upstream_tls_with_client_certificate_and_sni(tmp_path: Path) -> None:
             cluster,
             "--upstream-tls",
             f"--upstream-tls-ca={certs['ca']}",
-            f"--upstream-tls-cert={certs['crt']}",
+            f"--upstream-tls-cert={certs['cert']}",
             f"--upstream-tls-key={certs['key']}",
             "--upstream-tls-server-name=redis.test",
         )
@@ -122,14 +102,14 @@ async def test_embedded_in_an_asyncio_app(cluster: Cluster) -> None:
 
 def test_sentinel_over_tls(tmp_path: Path, cluster: Cluster) -> None:
     """A Sentinel that only speaks TLS (client certificates required) in front of a plain cluster."""
-    certs = make_certs(tmp_path / "certs")
+    certs = make_certs(tmp_path / "certs", ("redis.test",))
     port = free_port()
     directory = tmp_path / "sentinel"
     directory.mkdir()
     config = directory / "sentinel.conf"
     config.write_text(
         f"port 0\ntls-port {port}\nbind 127.0.0.1\ndir {directory}\n"
-        f"tls-cert-file {certs['crt']}\ntls-key-file {certs['key']}\n"
+        f"tls-cert-file {certs['cert']}\ntls-key-file {certs['key']}\n"
         f"tls-ca-cert-file {certs['ca']}\ntls-auth-clients yes\ntls-replication no\n"
         f"sentinel monitor tlsmaster 127.0.0.1 {cluster.master.port} 1\n"
         "sentinel down-after-milliseconds tlsmaster 600000\n"  # never fails the shared master over
@@ -141,7 +121,7 @@ def test_sentinel_over_tls(tmp_path: Path, cluster: Cluster) -> None:
         wait_for_port(port)
         common = (
             "--master=", "--sentinel-master=tlsmaster", f"--sentinel=127.0.0.1:{port}",
-            f"--upstream-tls-ca={certs['ca']}", f"--upstream-tls-cert={certs['crt']}",
+            f"--upstream-tls-ca={certs['ca']}", f"--upstream-tls-cert={certs['cert']}",
             f"--upstream-tls-key={certs['key']}", "--upstream-tls-server-name=redis.test",
         )  # fmt: skip
         amb = Ambassador(cluster, *common, "--sentinel-tls")
