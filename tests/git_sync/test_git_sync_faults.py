@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import statistics
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -86,12 +84,13 @@ async def test_healthz_answers_at_once_during_a_long_worktree_removal(
         second = upstream.commit({"file": "two\n"}, "second")
         await async_wait_until(lambda: link_hash(root / "link") == second, what="second sync")
         await async_wait_until(lambda: _pids(pids), what="the stale worktree's removal to start")
-        latencies = []
+        # the removal waits for the flag, that is forever: a loop it blocked could not answer
+        # at all, so each probe's (generous) timeout would fire
+        probe_timeout = aiohttp.ClientTimeout(total=10)
         for _ in range(20):
-            started = time.monotonic()
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            url = f"http://127.0.0.1:{port}/healthz"
+            async with http.get(url, timeout=probe_timeout) as response:
                 assert response.status == 200
-            latencies.append(time.monotonic() - started)
             await asyncio.sleep(0.02)
         assert all(not gone(pid) for pid in _pids(pids)), "the removal ended during the probes"
         assert (root / ".worktrees" / first).exists()
@@ -99,9 +98,6 @@ async def test_healthz_answers_at_once_during_a_long_worktree_removal(
         await async_wait_until(
             lambda: not (root / ".worktrees" / first).exists(), what="the removal"
         )
-    # the loop was free all along: every answer came at once (the removal took seconds)
-    assert max(latencies) < 1.0
-    assert statistics.median(latencies) < 0.1
 
 
 def test_sigterm_during_a_long_cleanup_exits_within_the_grace_period(
